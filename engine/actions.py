@@ -1,0 +1,239 @@
+"""Config schemas of the workflow action types, and their validation.
+
+``validate_config`` runs when a workflow is saved: templated values (holding ``{{``
+or ``{%``) are only known at run time, so their type and allowed values are checked
+again by ``check_rendered`` once rendered.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from . import templates
+from .exceptions import ConfigError, TemplateError
+
+__all__ = [
+    "ACTION_TYPES",
+    "ENTITY_TYPES",
+    "FILTER_OPERATORS",
+    "HTTP_METHODS",
+    "ActionSchema",
+    "ConfigError",
+    "Key",
+    "check_rendered",
+    "validate_config",
+]
+
+ENTITY_TYPES = ("lead", "deal", "contact", "account", "record")
+FILTER_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "contains")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+MAX_WEBHOOK_TIMEOUT = 60
+CONFIG_PATH = "config"
+
+_KINDS = {
+    "str": ((str,), "a string"),
+    "dict": ((dict,), "an object"),
+    "list": ((list,), "a list"),
+    "number": ((int, float), "a number"),
+    "id": ((int, str), "a record id or a string"),
+    "any": ((object,), "any JSON value"),
+}
+
+
+def _type_name(value):
+    return "null" if value is None else type(value).__name__
+
+
+def _quoted(values):
+    return ", ".join(repr(value) for value in values)
+
+
+def _is_pending(value, rendered):
+    """Whether ``value`` is a template whose result is only known at run time."""
+    return not rendered and templates.is_template(value)
+
+
+def _check_filters(filters, path, rendered):
+    for key, value in filters.items():
+        key_path = f"{path}.{key}"
+        field_name, separator, operator = str(key).rpartition("__")
+        if not separator:
+            field_name, operator = key, "eq"
+        if not field_name:
+            raise ConfigError("filter key needs a field name", key_path)
+        if operator not in FILTER_OPERATORS:
+            raise ConfigError(
+                f"unknown filter operator {operator!r}, expected one of "
+                f"{_quoted(FILTER_OPERATORS)}",
+                key_path,
+            )
+        if operator == "in" and not isinstance(value, list) and not _is_pending(value, rendered):
+            raise ConfigError(f"operator 'in' needs a list, got {_type_name(value)}", key_path)
+
+
+def _check_field_names(names, path, rendered):
+    for index, name in enumerate(names):
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"must be a field name, got {name!r}", f"{path}[{index}]")
+
+
+def _check_header_values(headers, path, rendered):
+    for name, value in headers.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"must be a string, got {_type_name(value)}", f"{path}.{name}")
+
+
+def _check_timeout(seconds, path, rendered):
+    if not 0 < seconds <= MAX_WEBHOOK_TIMEOUT:
+        raise ConfigError(
+            f"must be more than 0 and at most {MAX_WEBHOOK_TIMEOUT} seconds, got {seconds}", path
+        )
+
+
+def _check_url(url, path, rendered):
+    if not url.lower().startswith(("http://", "https://")):
+        raise ConfigError("must be an http:// or https:// URL", path)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One config key: its kind (str, dict, list, number, id, any), allowed values, default."""
+
+    kind: str = "str"
+    choices: tuple = ()
+    default: object = None
+    check: Callable | None = None
+    """Extra check ``check(value, path, rendered)`` raising ConfigError."""
+
+
+@dataclass(frozen=True)
+class ActionSchema:
+    """Keys of one action type's config; ``one_of`` lists keys of which one must be set."""
+
+    required: dict
+    optional: dict = field(default_factory=dict)
+    one_of: tuple = ()
+
+    @property
+    def keys(self):
+        return {**self.required, **self.optional}
+
+
+_ENTITY_TYPE = Key(choices=ENTITY_TYPES)
+_ENTITY_ID = Key(kind="id")
+
+ACTION_TYPES = MappingProxyType(
+    {
+        "send_email": ActionSchema(
+            required={"to": Key(), "subject": Key()},
+            optional={
+                "template": Key(),
+                "body": Key(),
+                "variables": Key(kind="dict"),
+                "cc": Key(),
+            },
+            one_of=("template", "body"),
+        ),
+        "add_note": ActionSchema(
+            required={"note": Key()},
+            optional={
+                "entity_type": _ENTITY_TYPE,
+                "entity_id": _ENTITY_ID,
+                "visibility": Key(choices=("internal", "public"), default="internal"),
+            },
+        ),
+        "update_field": ActionSchema(
+            required={"field": Key(), "value": Key(kind="any")},
+            optional={"entity_type": _ENTITY_TYPE, "entity_id": _ENTITY_ID},
+        ),
+        "enqueue_export": ActionSchema(
+            required={
+                "export_type": Key(choices=("csv",)),
+                "entity_type": _ENTITY_TYPE,
+                "email_to": Key(),
+            },
+            optional={
+                "filters": Key(kind="dict", check=_check_filters),
+                "fields": Key(kind="list", check=_check_field_names),
+            },
+        ),
+        "create_task": ActionSchema(
+            required={"title": Key()},
+            optional={
+                "description": Key(),
+                "assignee": Key(),
+                "due_date": Key(),
+                "priority": Key(choices=("low", "normal", "high")),
+            },
+        ),
+        "send_notification": ActionSchema(
+            required={"recipient": Key(), "message": Key()},
+            optional={
+                "notification_type": Key(choices=("in_app",), default="in_app"),
+                "link": Key(),
+            },
+        ),
+        "call_webhook": ActionSchema(
+            required={"url": Key(check=_check_url)},
+            optional={
+                "method": Key(choices=HTTP_METHODS, default="POST"),
+                "headers": Key(kind="dict", check=_check_header_values),
+                "body": Key(kind="any"),
+                "timeout": Key(kind="number", check=_check_timeout),
+            },
+        ),
+    }
+)
+
+
+def _check_value(spec, value, path, required, rendered):
+    if _is_pending(value, rendered):
+        return
+    types, description = _KINDS[spec.kind]
+    if not isinstance(value, types) or (value.__class__ is bool and spec.kind != "any"):
+        raise ConfigError(f"must be {description}, got {_type_name(value)}", path)
+    if required and spec.kind == "str" and not value.strip():
+        raise ConfigError("must not be empty", path)
+    if spec.choices and value not in spec.choices:
+        raise ConfigError(f"must be one of {_quoted(spec.choices)}", path)
+    if spec.check:
+        spec.check(value, path, rendered)
+
+
+def _check_config(action_type, config, rendered):
+    schema = ACTION_TYPES.get(action_type) if isinstance(action_type, str) else None
+    if schema is None:
+        raise ConfigError(
+            f"unknown action type {action_type!r}, expected one of {_quoted(ACTION_TYPES)}",
+            "action_type",
+        )
+    if not isinstance(config, dict):
+        raise ConfigError(f"must be an object, got {_type_name(config)}", CONFIG_PATH)
+    for key in schema.required:
+        if key not in config:
+            raise ConfigError(f"missing required key {key!r}", CONFIG_PATH)
+    known_keys = schema.keys
+    unknown_keys = sorted((key for key in config if key not in known_keys), key=repr)
+    if unknown_keys:
+        raise ConfigError(f"unknown key {unknown_keys[0]!r}", CONFIG_PATH)
+    for key, spec in known_keys.items():
+        if key in config:
+            required = key in schema.required
+            _check_value(spec, config[key], f"{CONFIG_PATH}.{key}", required, rendered)
+    if schema.one_of and not any(config.get(key) for key in schema.one_of):
+        raise ConfigError(f"needs one of {_quoted(schema.one_of)}", CONFIG_PATH)
+
+
+def validate_config(action_type, config):
+    """Raise ConfigError or TemplateError, naming the path, unless ``config`` fits its type."""
+    _check_config(action_type, config, rendered=False)
+    try:
+        templates.validate(config)
+    except TemplateError as exc:
+        # The config is an object by now, so every string's path starts with a key.
+        raise TemplateError(exc.message, f"{CONFIG_PATH}.{exc.path}", exc.variable) from exc
+
+
+def check_rendered(action_type, rendered_config):
+    """Check a rendered config again, templated values included; raise ConfigError."""
+    _check_config(action_type, rendered_config, rendered=True)

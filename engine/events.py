@@ -1,0 +1,48 @@
+"""The trigger matrix of the design: which events exist and what each one carries.
+
+Pure data, shared by the Odoo models (selection values, contexts) and by anything
+that documents or validates workflow definitions.
+"""
+
+from typing import NamedTuple
+
+
+class EventType(NamedTuple):
+    key: str
+    label: str
+    description: str
+    context_keys: tuple
+
+
+EVENT_TYPES = {
+    event.key: event
+    for event in (
+        EventType(*row)
+        for row in (
+            ("timeline.event", "Timeline event",
+             "A message, note, tracking change or finished activity on a lead or contact",
+             ("event_type", "entity_type", "entity_id")),
+            ("lead.created", "Lead created", "A new lead is created", ("lead_id", "lead_data")),
+            ("lead.converted", "Lead converted", "A lead is converted into an opportunity",
+             ("lead_id", "deal_id")),
+            ("deal.stage_changed", "Deal stage changed", "An opportunity moves to another stage",
+             ("deal_id", "old_stage", "new_stage")),
+            ("deal.won", "Deal won", "An opportunity is marked as won", ("deal_id", "amount")),
+            ("deal.lost", "Deal lost", "An opportunity is marked as lost", ("deal_id", "reason")),
+            ("contact.created", "Contact created", "A new contact (a person) is created",
+             ("contact_id", "contact_data")),
+            ("account.created", "Account created", "A new account (a company) is created",
+             ("account_id", "account_data")),
+            ("custom", "Custom event", "An event emitted by code or over the API", ()),
+        )
+    )
+}
+
+ENTITY_MODELS = {
+    "lead": "crm.lead",
+    "deal": "crm.lead",
+    "contact": "res.partner",
+    "account": "res.partner",
+}
+"""The Odoo model behind each entity type that configs and events name; a record appears
+in the context under every name its model has here (a crm.lead is both lead and deal)."""

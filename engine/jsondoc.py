@@ -1,0 +1,23 @@
+"""JSON documents that arrive as text (forms, XML-RPC clients) or as values (JSON-RPC)."""
+
+import json
+
+
+def load(value, path, error_class):
+    """Return ``value`` parsed when it is JSON text, as is otherwise; blank text is None.
+
+    A syntax error raises ``error_class`` naming ``path`` and the position, so the
+    person who typed the text can find it.
+    """
+    if isinstance(value, bytes):
+        value = value.decode()
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise error_class(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", path=path
+        ) from exc

@@ -1,0 +1,122 @@
+"""Adapts Odoo records to the mappings that engine.conditions and engine.templates read.
+
+No model lives here: this is the glue between the ORM and the pure engine. Values
+are read lazily, so a condition that tests two fields reads two fields, and Odoo's
+prefetching still batches those reads across the records of one event.
+"""
+
+from collections import ChainMap
+from collections.abc import Mapping
+
+from odoo import fields
+from odoo.exceptions import AccessError
+
+from ..engine.events import ENTITY_MODELS
+
+FIELD_ALIASES = {
+    "crm.lead": {
+        "amount": "expected_revenue",
+        "email": "email_from",
+        "company_name": "partner_name",
+        "owner": "user_id",
+        "stage": "stage_id",
+        "lead_score": "probability",
+    },
+}
+"""The design's field names that stock Odoo spells differently."""
+
+NAMED_BY_TEXT = frozenset({"stage"})
+"""Aliases of relations that the design compares by name (``stage == "Proposition"``)."""
+
+SKIPPED_TYPES = frozenset({"binary"})
+
+
+class RecordContext(Mapping):
+    """A read-only mapping view of one record, as its environment's user may read it.
+
+    Fields the user may not read are absent, empty values are None, relations are
+    nested views (``lead.user_id.email``) and x2many fields are lists of names. The
+    view equals the record's id or display name, so conditions such as
+    ``{"field": "user_id", "operator": "eq", "value": 2}`` read naturally.
+    """
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record):
+        self._record = record
+
+    def __getitem__(self, key):
+        record = self._record
+        name = FIELD_ALIASES.get(record._name, {}).get(key, key)
+        field = record._fields.get(name) if isinstance(name, str) else None
+        if field is None or field.type in SKIPPED_TYPES or not field.is_accessible(record.env):
+            raise KeyError(key)
+        try:
+            value = record[name]
+        except AccessError as exc:
+            raise KeyError(key) from exc
+        if key in NAMED_BY_TEXT:
+            return value.display_name or None
+        return self._convert(field, value)
+
+    def __iter__(self):
+        record = self._record
+        yield from (
+            name for name, field in record._fields.items()
+            if field.type not in SKIPPED_TYPES and field.is_accessible(record.env)
+        )
+        yield from FIELD_ALIASES.get(record._name, ())
+
+    def __len__(self):
+        return sum(1 for _name in self)
+
+    def __eq__(self, other):
+        if isinstance(other, RecordContext):
+            return self._record == other._record
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self._record.id == other
+        if isinstance(other, str):
+            return self._record.display_name == other
+        return NotImplemented
+
+    def __hash__(self):
+        return hash((self._record._name, self._record.id))
+
+    def __str__(self):
+        return self._record.display_name or ""
+
+    def __repr__(self):
+        return f"RecordContext({self._record!r})"
+
+    @staticmethod
+    def _convert(field, value):
+        if field.type == "many2one":
+            return RecordContext(value) if value else None
+        if field.type in ("one2many", "many2many"):
+            return [related.display_name for related in value]
+        if field.type == "boolean":
+            return value
+        return None if value is False else value
+
+
+def build_context(record, event_keys, company=None):
+    """The condition and template context of an event on ``record`` (possibly empty).
+
+    Lookup order: the event's keys, then the names every context has (the record under
+    its entity names, ``lead`` and ``deal`` for a crm.lead, and as ``record``; ``user``,
+    ``company``, ``today``), then the record's own fields, so
+    ``{"field": "expected_revenue", ...}`` works directly.
+    """
+    env = record.env
+    names = dict(event_keys)
+    names.setdefault("user", RecordContext(env.user))
+    names.setdefault("company", RecordContext(company or env.company))
+    names.setdefault("today", fields.Date.context_today(record.with_context(tz=env.user.tz)))
+    if not record:
+        return ChainMap(names)
+    view = RecordContext(record)
+    names.setdefault("record", view)
+    for entity_type, model in ENTITY_MODELS.items():
+        if model == record._name:
+            names.setdefault(entity_type, view)
+    return ChainMap(names, view)

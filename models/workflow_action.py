@@ -1,0 +1,327 @@
+import json
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools.mail import email_normalize, email_split_and_format
+
+from ..engine import actions as schemas
+from ..engine import jsondoc
+from ..engine.events import ENTITY_MODELS
+from ..engine.exceptions import ActionError, ConfigError, WorkflowError
+from .record_context import FIELD_ALIASES
+
+ACTION_TYPES = [
+    ("send_email", "Send Email"),
+    ("add_note", "Add Note"),
+    ("update_field", "Update Field"),
+    ("enqueue_export", "Enqueue Export"),
+    ("create_task", "Create Task"),
+    ("send_notification", "Send Notification"),
+    ("call_webhook", "Call Webhook"),
+]
+
+
+
+class WorkflowAction(models.Model):
+    _name = "workflow.action"
+    _description = "Workflow Action"
+    _order = "ordering, id"
+
+    workflow_id = fields.Many2one(
+        "workflow.workflow", required=True, ondelete="cascade", index=True,
+        help="The workflow that runs this action.",
+    )
+    name = fields.Char(
+        required=True, help="What this step does, as shown in the run log."
+    )
+    action_type = fields.Selection(
+        ACTION_TYPES, required=True, default="add_note",
+        help="What the action does. Its configuration keys depend on the type.",
+    )
+    ordering = fields.Integer(
+        default=10, help="Actions run one after the other, lowest ordering first."
+    )
+    config = fields.Json(
+        help="The action's parameters (JSON), as in the design's action schemas. Every "
+        "string may use placeholders such as {{lead.email}}, {{user.email}} or {{today+2}}.",
+    )
+    config_text = fields.Text(
+        string="Configuration (JSON)", compute="_compute_config_text",
+        inverse="_inverse_config_text",
+        help="The configuration as JSON text.",
+    )
+    allow_failure = fields.Boolean(
+        help="When checked, a failure of this action is logged and the run goes on with the "
+        "next action (the run ends as partial). Otherwise a failure stops the run.",
+    )
+    company_id = fields.Many2one(related="workflow_id.company_id", store=True)
+
+    @api.depends("config")
+    def _compute_config_text(self):
+        for action in self:
+            action.config_text = (
+                json.dumps(action.config, indent=2) if action.config else False
+            )
+
+    def _inverse_config_text(self):
+        for action in self:
+            action.config = self._parse_config(action.config_text)
+
+    @api.constrains("action_type", "config")
+    def _check_config(self):
+        for action in self:
+            try:
+                schemas.validate_config(action.action_type, action.config or {})
+            except WorkflowError as exc:
+                raise ValidationError(
+                    self.env._("Invalid configuration of action '%(name)s': %(error)s",
+                      name=action.name, error=exc)
+                ) from exc
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._parse_vals(vals) for vals in vals_list])
+
+    def write(self, vals):
+        return super().write(self._parse_vals(vals))
+
+    @api.model
+    def _parse_vals(self, vals):
+        if "config" in vals:
+            vals = dict(vals, config=self._parse_config(vals["config"]))
+        return vals
+
+    @api.model
+    def _parse_config(self, value):
+        try:
+            return jsondoc.load(value, "config", ConfigError)
+        except ConfigError as exc:
+            raise ValidationError(self.env._("Invalid configuration: %s", exc)) from exc
+
+    def _execute(self, record, config):
+        """Run this action with its rendered ``config`` on ``record`` (in the run-as user's
+        environment) and return what it produced, as a JSON-able dict."""
+        self.ensure_one()
+        schemas.check_rendered(self.action_type, config)
+        handler = getattr(self, f"_execute_{self.action_type}", None)
+        if handler is None:
+            raise ActionError(
+                f"action type '{self.action_type}' cannot run yet", path="action_type"
+            )
+        return handler(record, config)
+
+    def _execute_update_field(self, record, config):
+        target = self._target_record(record, config)
+        name = FIELD_ALIASES.get(target._name, {}).get(config["field"], config["field"])
+        field = target._fields.get(name)
+        if field is None:
+            raise ActionError(
+                f"{target._name} has no field '{config['field']}'", path="config.field"
+            )
+        if not self._is_writable(target, field):
+            raise ActionError(
+                f"field '{name}' of {target._name} cannot be written by "
+                f"{target.env.user.login}", path="config.field",
+            )
+        value = self._convert_value(target, field, config["value"])
+        old_value = field.convert_to_write(target[name], target) if target else None
+        target.write({name: value})
+        return {
+            "model": target._name, "ids": target.ids, "field": name,
+            "old_value": old_value, "new_value": value,
+        }
+
+    def _execute_add_note(self, record, config):
+        target = self._target_record(record, config)
+        if not hasattr(target, "message_post"):
+            raise ActionError(f"{target._name} has no chatter to post on", path="config.entity_type")
+        internal = config.get("visibility", "internal") == "internal"
+        body = self._plain_text_html(config["note"])
+        messages = target.env["mail.message"]
+        for entity in target:
+            messages |= entity.message_post(
+                body=body, message_type="comment",
+                subtype_xmlid="mail.mt_note" if internal else "mail.mt_comment",
+            )
+        return {"model": target._name, "ids": target.ids, "message_ids": messages.ids}
+
+    def _execute_send_email(self, record, config):
+        target = self._target_record(record, config)
+        addresses = [address for address in email_split_and_format(config["to"]) if address]
+        invalid = [address for address in addresses if not email_normalize(address)]
+        if not addresses or invalid:
+            raise ActionError(
+                f"not a valid e-mail address: {', '.join(invalid) or repr(config['to'])}",
+                path="config.to",
+            )
+        body = self._email_body(target, config)
+        partners = target.env["res.partner"].concat(
+            *target.env["res.partner"]._find_or_create_from_emails(addresses)
+        )
+        messages = target.env["mail.message"]
+        for entity in target.with_context(workflow_notify_channel=("email", partners.ids)):
+            messages |= entity.message_post(
+                body=body, subject=config["subject"], partner_ids=partners.ids,
+                message_type="comment", subtype_xmlid="mail.mt_comment", notify_author=True,
+                force_send=False,
+            )
+        mails = target.env["mail.mail"].sudo().search([("mail_message_id", "in", messages.ids)])
+        return {
+            "model": target._name, "ids": target.ids, "message_ids": messages.ids,
+            "mail_ids": mails.ids, "recipients": addresses,
+        }
+
+    def _email_body(self, target, config):
+        if not config.get("template"):
+            return self._plain_text_html(config["body"])
+        env = target.env
+        reference = config["template"]
+        template = env.ref(reference, raise_if_not_found=False) if "." in reference else None
+        if not template or template._name != "mail.template":
+            template = env["mail.template"].search([("name", "=", reference)], limit=1)
+        if not template:
+            raise ActionError(f"no mail template '{reference}'", path="config.template")
+        if template.model != target._name:
+            raise ActionError(
+                f"mail template '{reference}' is for {template.model}, not {target._name}",
+                path="config.template",
+            )
+        variables = config.get("variables") or {}
+        rendered = template._render_field(
+            "body_html", target[:1].ids, add_context=dict(variables, variables=variables)
+        )
+        return rendered[target[:1].id]
+
+    def _execute_create_task(self, record, config):
+        target = self._target_record(record, config)
+        assignee = self._find_user(target.env, config.get("assignee"), "config.assignee")
+        deadline = self._to_date(config.get("due_date"), "config.due_date")
+        note = self._plain_text_html(config.get("description") or "")
+        if config.get("priority"):
+            note += Markup("<p>%s</p>") % self.env._("Priority: %s", config["priority"])
+        activities = target.activity_schedule(
+            "mail.mail_activity_data_todo", date_deadline=deadline, summary=config["title"],
+            note=note, user_id=(assignee or target.env.user).id,
+        )
+        return {"model": target._name, "ids": target.ids, "activity_ids": activities.ids}
+
+    def _execute_send_notification(self, record, config):
+        target = self._target_record(record, config)
+        recipient = self._find_user(target.env, config["recipient"], "config.recipient")
+        body = self._plain_text_html(config["message"])
+        if config.get("link"):
+            body += Markup('<p><a href="%s">%s</a></p>') % (config["link"], config["link"])
+        partner_ids = recipient.partner_id.ids
+        messages = target.env["mail.message"]
+        for entity in target.with_context(workflow_notify_channel=("inbox", partner_ids)):
+            messages |= entity.message_notify(
+                body=body, subject=self.name, partner_ids=partner_ids, notify_author=True,
+            )
+        return {
+            "model": target._name, "ids": target.ids, "message_ids": messages.ids,
+            "recipient": recipient.login,
+        }
+
+    @api.model
+    def _find_user(self, env, reference, path):
+        """The active user whose login or e-mail is ``reference`` (None when not given)."""
+        if reference in (None, ""):
+            return None
+        users = env["res.users"].search(
+            ["|", ("login", "=", str(reference)), ("email", "=ilike", str(reference))], limit=2
+        )
+        if len(users) != 1:
+            problem = "several users match" if users else "no active user has the login or e-mail"
+            raise ActionError(f"{problem} {reference!r}", path=path)
+        return users
+
+    @api.model
+    def _to_date(self, value, path):
+        if value in (None, ""):
+            return None
+        try:
+            return fields.Date.to_date(value)
+        except (TypeError, ValueError) as exc:
+            raise ActionError(f"not an ISO date: {value!r}", path=path) from exc
+
+    @api.model
+    def _plain_text_html(self, text):
+        return Markup("<p>%s</p>") % Markup("<br/>").join(str(text).splitlines() or [""])
+
+    def _target_record(self, record, config):
+        """The record an action acts on: the run's record, or the entity the config names."""
+        entity_type = config.get("entity_type") or "record"
+        entity_id = config.get("entity_id")
+        if entity_type == "record" and entity_id in (None, "", record.id):
+            return record
+        model = ENTITY_MODELS.get(entity_type, record._name)
+        if entity_id in (None, ""):
+            if model != record._name:
+                raise ActionError(
+                    f"entity_type '{entity_type}' needs an entity_id on a {record._name} run",
+                    path="config.entity_id",
+                )
+            return record
+        try:
+            target = record.env[model].browse(int(entity_id)).exists()
+        except (TypeError, ValueError) as exc:
+            raise ActionError(
+                f"entity_id must be a record id, got {entity_id!r}", path="config.entity_id"
+            ) from exc
+        if not target:
+            raise ActionError(
+                f"{model} record {entity_id} does not exist", path="config.entity_id"
+            )
+        return target
+
+    @api.model
+    def _is_writable(self, target, field):
+        if field.name in models.MAGIC_COLUMNS or field.type == "one2many":
+            return False
+        if field.readonly and not field.inverse:
+            return False
+        return field.is_accessible(target.env)
+
+    @api.model
+    def _convert_value(self, target, field, value):
+        """Turn a config value into what ``write`` expects, refusing what does not fit."""
+        path = "config.value"
+        if value is None or value is False:
+            return False
+        if field.type == "many2one":
+            return self._resolve_relation(target.env[field.comodel_name], value, path).id
+        if field.type == "many2many":
+            values = value if isinstance(value, list) else [value]
+            comodel = target.env[field.comodel_name]
+            ids = [self._resolve_relation(comodel, item, path).id for item in values]
+            return [fields.Command.set(ids)]
+        if field.type == "selection":
+            keys = [key for key, _label in field._description_selection(target.env)]
+            if value not in keys:
+                raise ActionError(
+                    f"'{value}' is not a value of {field.name}; expected one of {keys}", path=path
+                )
+        elif field.type in ("integer", "float", "monetary"):
+            try:
+                return int(value) if field.type == "integer" else float(value)
+            except (TypeError, ValueError) as exc:
+                raise ActionError(f"{field.name} needs a number, got {value!r}", path=path) from exc
+        elif field.type == "boolean":
+            return value not in ("false", "False", "0", 0, False)
+        return value
+
+    @api.model
+    def _resolve_relation(self, comodel, value, path):
+        if isinstance(value, int) and not isinstance(value, bool):
+            related = comodel.browse(value).exists()
+        else:
+            related = comodel.search([("display_name", "=", str(value))], limit=2)
+            if len(related) > 1:
+                raise ActionError(
+                    f"'{value}' names several {comodel._name} records; give an id", path=path
+                )
+        if not related:
+            raise ActionError(f"no {comodel._name} record matches {value!r}", path=path)
+        return related

@@ -1,0 +1,50 @@
+import json
+
+from odoo import api, fields, models
+
+from .workflow_action import ACTION_TYPES
+
+
+class WorkflowActionRun(models.Model):
+    _name = "workflow.action.run"
+    _description = "Workflow Action Run"
+    _order = "run_id desc, ordering, id"
+
+    run_id = fields.Many2one(
+        "workflow.run", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    action_id = fields.Many2one(
+        "workflow.action", ondelete="set null", readonly=True,
+        help="The action definition; kept empty once the action is deleted, the run log stays.",
+    )
+    name = fields.Char(readonly=True, help="The action's name when it ran.")
+    action_type = fields.Selection(ACTION_TYPES, readonly=True)
+    ordering = fields.Integer(readonly=True)
+    state = fields.Selection(
+        [("success", "Success"), ("failed", "Failed"), ("skipped", "Skipped")],
+        required=True, readonly=True,
+        help="Skipped: a failed action before this one stopped the run.",
+    )
+    duration_ms = fields.Float(string="Duration (ms)", readonly=True, aggregator="avg")
+    error = fields.Text(readonly=True)
+    error_code = fields.Char(readonly=True)
+    traceback = fields.Text(readonly=True, groups="workflow_engine.group_workflow_admin")
+    input = fields.Json(readonly=True, help="The action's configuration after rendering.")
+    output = fields.Json(readonly=True, help="What the action produced (ids, statuses).")
+    input_text = fields.Text(compute="_compute_json_texts", string="Input (JSON)")
+    output_text = fields.Text(compute="_compute_json_texts", string="Output (JSON)")
+    company_id = fields.Many2one(related="run_id.company_id", store=True)
+
+    @api.depends("input", "output")
+    def _compute_json_texts(self):
+        for action_run in self:
+            action_run.input_text = json.dumps(action_run.input, indent=2, default=str)
+            action_run.output_text = json.dumps(action_run.output, indent=2, default=str)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            for key in ("input", "output"):
+                if vals.get(key) is not None:
+                    vals[key] = json.loads(json.dumps(vals[key], default=str))
+        return super().create(vals_list)

@@ -1,0 +1,128 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .record_context import build_context
+
+
+class WorkflowWorkflow(models.Model):
+    _name = "workflow.workflow"
+    _description = "Workflow"
+    _inherit = ["mail.thread"]
+    _order = "priority desc, id"
+
+    name = fields.Char(required=True, tracking=True, help="What the workflow automates.")
+    description = fields.Text(help="Why the workflow exists and what it is expected to do.")
+    active = fields.Boolean(
+        default=True, tracking=True,
+        help="When unchecked, the workflow is archived: no event starts it any more.",
+    )
+    company_id = fields.Many2one(
+        "res.company", default=lambda self: self.env.company, index=True, tracking=True,
+        help="The company whose records start this workflow; empty for every company.",
+    )
+    priority = fields.Integer(
+        default=10, tracking=True,
+        help="Workflows with a higher priority are evaluated first; ties go by creation order.",
+    )
+    run_as_user_id = fields.Many2one(
+        "res.users", string="Run As", tracking=True,
+        default=lambda self: self.env.user,
+        domain=lambda self: [
+            ("groups_id", "in", self.env.ref("workflow_engine.group_workflow_manager").id)
+        ],
+        help="The actions run with this user's access rights and see only the fields this "
+        "user may read. Empty means the workflow's creator.",
+    )
+    trigger_ids = fields.One2many(
+        "workflow.trigger", "workflow_id", string="Triggers", copy=True, context={"active_test": False},
+        help="The events that start the workflow, each with its conditions.",
+    )
+    action_ids = fields.One2many(
+        "workflow.action", "workflow_id", string="Actions", copy=True,
+        help="What the workflow does, in order.",
+    )
+    run_ids = fields.One2many("workflow.run", "workflow_id", string="Runs")
+    run_count = fields.Integer(compute="_compute_run_counts", string="Runs Count")
+    failed_run_count = fields.Integer(compute="_compute_run_counts", string="Failed Runs")
+
+    def _compute_run_counts(self):
+        counts = dict.fromkeys(self.ids, 0)
+        failed = dict.fromkeys(self.ids, 0)
+        groups = self.env["workflow.run"]._read_group(
+            [("workflow_id", "in", self.ids)], ["workflow_id", "state"], ["__count"]
+        )
+        for workflow, state, count in groups:
+            counts[workflow.id] += count
+            if state == "failed":
+                failed[workflow.id] += count
+        for workflow in self:
+            workflow.run_count = counts.get(workflow.id, 0)
+            workflow.failed_run_count = failed.get(workflow.id, 0)
+
+    @api.returns("workflow.run", lambda run: run.id)
+    def execute(self, res_model, res_id, payload=None):
+        """Run this workflow by hand on one record and return its ``workflow.run``.
+
+        The conditions of the workflow's active triggers are evaluated against the
+        record (the first that holds starts the run; a workflow without triggers always
+        runs). When none holds, the run is logged as ``skipped`` with the explanation.
+        """
+        self.ensure_one()
+        self.check_access("read")
+        if res_model not in self.env or res_model.startswith("workflow."):
+            raise UserError(self.env._("Unknown model '%s'.", res_model))
+        record = self.env[res_model].browse(res_id).exists()
+        if not record:
+            raise UserError(self.env._("%(model)s record %(id)s does not exist.", model=res_model, id=res_id))
+        record.check_access("read")
+        if payload is not None and not isinstance(payload, dict):
+            raise UserError(self.env._("The payload must be a JSON object."))
+        return self._start_run(record, "manual", payload or {})
+
+    def action_execute(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Run %s", self.display_name),
+            "res_model": "workflow.execute.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_workflow_id": self.id},
+        }
+
+    def action_view_runs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("workflow_engine.workflow_run_action")
+        action["domain"] = [("workflow_id", "=", self.id)]
+        action["context"] = {"default_workflow_id": self.id}
+        return action
+
+    def _run_as_user(self):
+        return self.run_as_user_id or self.create_uid
+
+    def _start_run(self, record, event_type, event_keys):
+        """Evaluate the triggers against ``record`` and run the actions when one holds."""
+        run_as = self._run_as_user()
+        record_company = record.company_id if "company_id" in record._fields else None
+        company = self.company_id or record_company or self.env.company
+        acting_record = record.with_user(run_as).with_company(company)
+        triggers = self.trigger_ids.filtered("active")
+        context = build_context(acting_record, event_keys, company=company)
+        trigger, explanation = triggers._evaluate(context)
+        holds = explanation.result
+        run = self.env["workflow.run"].sudo().create({
+            "workflow_id": self.id,
+            "trigger_id": trigger.id,
+            "event_type": event_type,
+            "payload": event_keys,
+            "res_model": record._name,
+            "res_id": record.id,
+            "user_id": run_as.id,
+            "company_id": company.id,
+            "state": "pending" if holds else "skipped",
+            "explanation": dict(explanation.to_dict(), summary=explanation.summary()),
+            "error": False if holds else self.env._("The conditions do not hold: %s", explanation.summary()),
+        })
+        if holds:
+            run._execute(acting_record, context)
+        return run

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite of workflow_engine:
+#   lint (ruff, pylint-odoo), the pure-Python engine suite, and, when Odoo 18.0 is
+#   importable, the Odoo suite on fresh databases (installed without and with demo data).
+# Options: --odoo-suites also runs Odoo's own crm, mail and base_automation tests with the
+#          addon installed (long).
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ADDON_DIR" || exit 1
+
+WITH_ODOO_SUITES=0
+for arg in "$@"; do
+    case "$arg" in
+        --odoo-suites) WITH_ODOO_SUITES=1 ;;
+        *) echo "usage: $0 [--odoo-suites]"; exit 2 ;;
+    esac
+done
+
+install_python_requirements test-requirements.txt || exit 1
+
+say "Lint: ruff"
+ruff check . || exit 1
+
+say "Pure-Python suite (engine/, no Odoo)"
+PURE_LOG=$(mktemp)
+"$PYTHON" -m pytest -p no:odoo -p no:cacheprovider tests/engine -q | tee "$PURE_LOG"
+[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+PURE_PASSED=$(grep -oE "[0-9]+ passed" "$PURE_LOG" | tail -n 1 | cut -d' ' -f1)
+rm -f "$PURE_LOG"
+
+if ! odoo_is_installed; then
+    explain_odoo_install
+    echo "!!! SKIPPED: the Odoo suite (models, hooks, actions, security, views, controllers)"
+    echo "!!! and pylint-odoo did not run. Only the pure-Python suite above ran."
+    exit 0
+fi
+
+say "Lint: pylint-odoo"
+"$PYTHON" -m pylint --rcfile=.pylintrc --load-plugins=pylint_odoo "$ADDON_DIR" || exit 1
+
+ensure_postgres || exit 1
+prepare_addons_path
+mkdir -p "$RUN_DIR"
+DATABASES=()
+drop_databases() {
+    for db in "${DATABASES[@]}"; do
+        dropdb --if-exists -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" "$db" 2>/dev/null
+    done
+}
+trap drop_databases EXIT
+
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+# run_odoo_tests DB LABEL ODOO_ARGS...: install into a fresh DB, run the tagged tests,
+# and count what Odoo's test runner reports.
+run_odoo_tests() {
+    local db=$1 label=$2 log
+    shift 2
+    log=$RUN_DIR/$db.log
+    DATABASES+=("$db")
+    dropdb --if-exists -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" "$db" 2>/dev/null
+    say "Odoo suite: $label (database $db, log $log)"
+    odoo_cmd -d "$db" --stop-after-init --log-level=test --http-port="${WORKFLOW_TEST_HTTP_PORT:-8169}" \
+        "$@" >"$log" 2>&1
+    local rc=$?
+    grep -E "(ERROR|CRITICAL|FAIL:|Traceback)|tests when loading database" "$log" | grep -v "^\s*$" | head -200
+    local result failed errors total
+    result=$(grep -oE "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1)
+    if [ -z "$result" ]; then
+        echo "!!! $label: Odoo reported no test result (exit code $rc); see $log"
+        TOTAL_FAILED=$((TOTAL_FAILED + 1))
+        return 1
+    fi
+    read -r failed errors total < <(echo "$result" | sed -E 's/([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests/\1 \2 \3/')
+    local bad=$((failed + errors))
+    echo "$label: $result"
+    if [ "$total" -eq 0 ]; then
+        echo "!!! $label: Odoo ran no test"
+        bad=$((bad + 1))
+    elif [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+        echo "!!! $label: Odoo exited with $rc; see $log"
+        bad=1
+    fi
+    TOTAL_PASSED=$((TOTAL_PASSED + total - failed - errors))
+    TOTAL_FAILED=$((TOTAL_FAILED + bad))
+}
+
+run_odoo_tests "wf_test_nodemo_$$" "addon without demo data" \
+    -i workflow_engine --without-demo=all --test-enable --test-tags=/workflow_engine
+run_odoo_tests "wf_test_demo_$$" "addon with demo data" \
+    -i workflow_engine --test-enable --test-tags=/workflow_engine:TestWorkflowDemo
+if [ "$WITH_ODOO_SUITES" = 1 ]; then
+    run_odoo_tests "wf_test_odoo_$$" "Odoo's crm, mail and base_automation with the addon" \
+        -i workflow_engine,crm,mail,base_automation --without-demo=all --test-enable \
+        --test-tags=/crm,/mail,/base_automation
+fi
+
+echo
+echo "Pure-Python suite: $PURE_PASSED passed; Odoo suite: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
+echo "total: $((PURE_PASSED + TOTAL_PASSED)) passed, $TOTAL_FAILED failed"
+[ "$TOTAL_FAILED" -eq 0 ]

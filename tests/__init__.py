@@ -1,0 +1,1 @@
+from . import test_workflow_definition, test_workflow_demo, test_workflow_execute, test_workflow_rpc

@@ -1,0 +1,1 @@
+from . import workflow_execute_wizard
