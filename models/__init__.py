@@ -1,8 +1,11 @@
-from . import (
-    mail_thread,
-    workflow_action,
-    workflow_action_run,
-    workflow_run,
-    workflow_trigger,
-    workflow_workflow,
-)
+# isort: off
+# Odoo builds models in import order: the mixin must exist before the models using it.
+from . import workflow_event_mixin
+from . import crm_lead
+from . import mail_thread
+from . import res_partner
+from . import workflow_action
+from . import workflow_action_run
+from . import workflow_run
+from . import workflow_trigger
+from . import workflow_workflow

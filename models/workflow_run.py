@@ -59,6 +59,11 @@ class WorkflowRun(models.Model):
         default=lambda self: str(uuid.uuid4()),
         help="Unique identifier of the run, for logs and idempotent receivers.",
     )
+    idempotency_key = fields.Char(
+        index="btree_not_null", readonly=True, copy=False,
+        help="Key under which the request that started the run may be repeated without "
+        "starting another run.",
+    )
     user_id = fields.Many2one(
         "res.users", string="Run As", readonly=True,
         help="The user whose rights the actions ran with.",

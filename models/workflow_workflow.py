@@ -4,6 +4,10 @@ from odoo.exceptions import UserError
 from .record_context import build_context
 
 
+class IdempotencyConflict(UserError):
+    """An idempotency key was used again for a different request."""
+
+
 class WorkflowWorkflow(models.Model):
     _name = "workflow.workflow"
     _description = "Workflow"
@@ -60,12 +64,15 @@ class WorkflowWorkflow(models.Model):
             workflow.failed_run_count = failed.get(workflow.id, 0)
 
     @api.returns("workflow.run", lambda run: run.id)
-    def execute(self, res_model, res_id, payload=None):
+    def execute(self, res_model, res_id, payload=None, idempotency_key=None):
         """Run this workflow by hand on one record and return its ``workflow.run``.
 
         The conditions of the workflow's active triggers are evaluated against the
         record (the first that holds starts the run; a workflow without triggers always
         runs). When none holds, the run is logged as ``skipped`` with the explanation.
+        With an ``idempotency_key`` already used for this workflow, the earlier run is
+        returned instead of starting another; reusing it for a different record or
+        payload raises IdempotencyConflict.
         """
         self.ensure_one()
         self.check_access("read")
@@ -77,7 +84,17 @@ class WorkflowWorkflow(models.Model):
         record.check_access("read")
         if payload is not None and not isinstance(payload, dict):
             raise UserError(self.env._("The payload must be a JSON object."))
-        return self._start_run(record, "manual", payload or {})
+        if idempotency_key:
+            earlier = self.env["workflow.run"].sudo().search(
+                [("workflow_id", "=", self.id), ("idempotency_key", "=", idempotency_key)], limit=1
+            )
+            if earlier:
+                if (earlier.res_model, earlier.res_id, earlier.payload or {}) != (res_model, res_id, payload or {}):
+                    raise IdempotencyConflict(self.env._(
+                        "The idempotency key %s was already used for another request.", idempotency_key
+                    ))
+                return earlier.sudo(False)
+        return self._start_run(record, "manual", payload or {}, idempotency_key=idempotency_key)
 
     def action_execute(self):
         self.ensure_one()
@@ -100,7 +117,7 @@ class WorkflowWorkflow(models.Model):
     def _run_as_user(self):
         return self.run_as_user_id or self.create_uid
 
-    def _start_run(self, record, event_type, event_keys):
+    def _start_run(self, record, event_type, event_keys, idempotency_key=None):
         """Evaluate the triggers against ``record`` and run the actions when one holds."""
         run_as = self._run_as_user()
         record_company = record.company_id if "company_id" in record._fields else None
@@ -115,6 +132,7 @@ class WorkflowWorkflow(models.Model):
             "trigger_id": trigger.id,
             "event_type": event_type,
             "payload": event_keys,
+            "idempotency_key": idempotency_key,
             "res_model": record._name,
             "res_id": record.id,
             "user_id": run_as.id,

@@ -1,6 +1,8 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
+from odoo.addons.workflow_engine.models.workflow_workflow import IdempotencyConflict
+
 from .common import WorkflowCase, example_1_values
 
 
@@ -189,3 +191,14 @@ class TestWorkflowExecute(WorkflowCase):
         failing.execute("crm.lead", self.lead.id)
         self.assertEqual((self.workflow.run_count, self.workflow.failed_run_count), (1, 0))
         self.assertEqual((failing.run_count, failing.failed_run_count), (2, 2))
+
+    def test_idempotency_key_returns_the_earlier_run(self):
+        first = self.workflow.execute("crm.lead", self.lead.id, {"a": 1}, idempotency_key="req-1")
+        again = self.workflow.execute("crm.lead", self.lead.id, {"a": 1}, idempotency_key="req-1")
+        self.assertEqual(again, first)
+        self.assertEqual(self.workflow.run_count, 1)
+        self.assertEqual(first.idempotency_key, "req-1")
+        with self.assertRaises(IdempotencyConflict):
+            self.workflow.execute("crm.lead", self.lead.id, {"a": 2}, idempotency_key="req-1")
+        other = self.workflow.execute("crm.lead", self.lead.id, {"a": 2}, idempotency_key="req-2")
+        self.assertNotEqual(other, first)
