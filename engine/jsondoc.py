@@ -21,3 +21,8 @@ def load(value, path, error_class):
         raise error_class(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", path=path
         ) from exc
+
+
+def plain(value):
+    """``value`` as JSON would give it back: dates and other objects become strings."""
+    return json.loads(json.dumps(value, default=str))

@@ -1,7 +1,9 @@
 # isort: off
 # Odoo builds models in import order: the mixin must exist before the models using it.
+from . import workflow_definition_mixin
 from . import workflow_event_mixin
 from . import crm_lead
+from . import mail_message
 from . import mail_thread
 from . import res_partner
 from . import workflow_action

@@ -7,7 +7,6 @@ from odoo.exceptions import ValidationError
 from odoo.tools.mail import email_normalize, email_split_and_format
 
 from ..engine import actions as schemas
-from ..engine import jsondoc
 from ..engine.events import ENTITY_MODELS
 from ..engine.exceptions import ActionError, ConfigError, WorkflowError
 from .record_context import FIELD_ALIASES
@@ -26,8 +25,10 @@ ACTION_TYPES = [
 
 class WorkflowAction(models.Model):
     _name = "workflow.action"
+    _inherit = ["workflow.definition.mixin"]
     _description = "Workflow Action"
     _order = "ordering, id"
+    _json_fields = {"config": ConfigError}
 
     workflow_id = fields.Many2one(
         "workflow.workflow", required=True, ondelete="cascade", index=True,
@@ -67,7 +68,7 @@ class WorkflowAction(models.Model):
 
     def _inverse_config_text(self):
         for action in self:
-            action.config = self._parse_config(action.config_text)
+            action.config = action.config_text
 
     @api.constrains("action_type", "config")
     def _check_config(self):
@@ -80,23 +81,10 @@ class WorkflowAction(models.Model):
                       name=action.name, error=exc)
                 ) from exc
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        return super().create([self._parse_vals(vals) for vals in vals_list])
-
-    def write(self, vals):
-        return super().write(self._parse_vals(vals))
-
     @api.model
-    def _parse_vals(self, vals):
-        if "config" in vals:
-            vals = dict(vals, config=self._parse_config(vals["config"]))
-        return vals
-
-    @api.model
-    def _parse_config(self, value):
+    def _parse_json(self, name, value):
         try:
-            return jsondoc.load(value, "config", ConfigError)
+            return super()._parse_json(name, value)
         except ConfigError as exc:
             raise ValidationError(self.env._("Invalid configuration: %s", exc)) from exc
 
@@ -254,6 +242,10 @@ class WorkflowAction(models.Model):
         """The record an action acts on: the run's record, or the entity the config names."""
         entity_type = config.get("entity_type") or "record"
         entity_id = config.get("entity_id")
+        if not record and (entity_type == "record" or entity_id in (None, "")):
+            raise ActionError(
+                "this run has no record: name one with entity_type and entity_id", path="config.entity_id"
+            )
         if entity_type == "record" and entity_id in (None, "", record.id):
             return record
         model = ENTITY_MODELS.get(entity_type, record._name)

@@ -2,6 +2,7 @@ import json
 
 from odoo import api, fields, models
 
+from ..engine import jsondoc
 from .workflow_action import ACTION_TYPES
 
 
@@ -46,5 +47,5 @@ class WorkflowActionRun(models.Model):
         for vals in vals_list:
             for key in ("input", "output"):
                 if vals.get(key) is not None:
-                    vals[key] = json.loads(json.dumps(vals[key], default=str))
+                    vals[key] = jsondoc.plain(vals[key])
         return super().create(vals_list)

@@ -1,8 +1,8 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class WorkflowEventMixin(models.AbstractModel):
-    """What a record model that emits workflow events shares: its runs, at a glance."""
+    """What a record model that emits workflow events shares: emitting them, and its runs."""
 
     _name = "workflow.event.mixin"
     _description = "Workflow Event Source"
@@ -26,3 +26,15 @@ class WorkflowEventMixin(models.AbstractModel):
         action["domain"] = [("res_model", "=", self._name), ("res_id", "in", self.ids)]
         action["context"] = {}
         return action
+
+    def _watches_workflow_event(self, *event_types):
+        """Whether any active trigger listens to one of ``event_types`` (a cached lookup),
+        so that hooks only read the values an event needs when someone listens."""
+        triggers = self.env["workflow.trigger"]
+        return any(triggers._active_for(event_type, "") for event_type in event_types)
+
+    @api.model
+    def _emit_workflow_event(self, event_type, events):
+        """Run the workflows that ``events``, a list of ``(record, event keys)``, start."""
+        if events:
+            self.env["workflow.trigger"]._dispatch(event_type, events)

@@ -64,6 +64,11 @@ class WorkflowRun(models.Model):
         help="Key under which the request that started the run may be repeated without "
         "starting another run.",
     )
+    depth = fields.Integer(
+        readonly=True,
+        help="0 for a run started by a user or an API call; n when the actions of a run at "
+        "depth n-1 caused the event that started it.",
+    )
     user_id = fields.Many2one(
         "res.users", string="Run As", readonly=True,
         help="The user whose rights the actions ran with.",
@@ -120,6 +125,7 @@ class WorkflowRun(models.Model):
         error = None
         start = time.perf_counter()
         actions = self.workflow_id.action_ids
+        record = record.with_context(workflow_depth=self.depth + 1)
         for index, action in enumerate(actions):
             action_run = self._execute_action(action, record, context)
             if action_run.state == "failed":

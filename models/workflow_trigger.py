@@ -1,17 +1,19 @@
 import json
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from ..engine import conditions as dsl
-from ..engine import jsondoc
 from ..engine.events import EVENT_TYPES
+from .record_context import build_context
 
 
 class WorkflowTrigger(models.Model):
     _name = "workflow.trigger"
+    _inherit = ["workflow.definition.mixin"]
     _description = "Workflow Trigger"
     _order = "sequence, id"
+    _json_fields = {"conditions": dsl.ConditionError}
 
     workflow_id = fields.Many2one(
         "workflow.workflow", required=True, ondelete="cascade", index=True,
@@ -55,15 +57,23 @@ class WorkflowTrigger(models.Model):
                 json.dumps(trigger.conditions, indent=2) if trigger.conditions else False
             )
 
+    def _compute_display_name(self):
+        labels = dict(self._fields["event_type"]._description_selection(self.env))
+        for trigger in self:
+            label = labels.get(trigger.event_type, "")
+            if trigger.event_type == "custom" and trigger.custom_event:
+                label = f"{label}: {trigger.custom_event}"
+            trigger.display_name = label
+
     def _inverse_conditions_text(self):
         for trigger in self:
-            trigger.conditions = self._parse_conditions(trigger.conditions_text)
+            trigger.conditions = trigger.conditions_text
 
     @api.constrains("conditions")
     def _check_conditions(self):
         for trigger in self:
             try:
-                dsl.validate(trigger.conditions)
+                dsl.validate(trigger.conditions or None)
             except dsl.ConditionError as exc:
                 raise ValidationError(self.env._("Invalid conditions: %s", exc)) from exc
 
@@ -73,31 +83,10 @@ class WorkflowTrigger(models.Model):
             if trigger.event_type == "custom" and not (trigger.custom_event or "").strip():
                 raise ValidationError(self.env._("A custom trigger needs the name of its custom event."))
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        return super().create([self._parse_vals(vals) for vals in vals_list])
-
-    def write(self, vals):
-        return super().write(self._parse_vals(vals))
-
-    def _compute_display_name(self):
-        labels = dict(self._fields["event_type"]._description_selection(self.env))
-        for trigger in self:
-            label = labels.get(trigger.event_type, "")
-            if trigger.event_type == "custom" and trigger.custom_event:
-                label = f"{label}: {trigger.custom_event}"
-            trigger.display_name = label
-
     @api.model
-    def _parse_vals(self, vals):
-        if "conditions" in vals:
-            vals = dict(vals, conditions=self._parse_conditions(vals["conditions"]))
-        return vals
-
-    @api.model
-    def _parse_conditions(self, value):
+    def _parse_json(self, name, value):
         try:
-            return jsondoc.load(value, "conditions", dsl.ConditionError)
+            return super()._parse_json(name, value)
         except dsl.ConditionError as exc:
             raise ValidationError(self.env._("Invalid conditions: %s", exc)) from exc
 
@@ -109,7 +98,64 @@ class WorkflowTrigger(models.Model):
         """
         explanation = dsl.explain(None, context)
         for trigger in self:
-            explanation = dsl.explain(trigger.conditions, context)
+            explanation = dsl.explain(trigger.conditions or None, context)
             if explanation.result:
                 return trigger, explanation
         return self.browse(), explanation
+
+    @api.model
+    def _dispatch(self, event_type, events, custom_event=""):
+        """Start the runs of the active triggers of ``event_type`` that ``events`` match.
+
+        ``events`` is a list of ``(record, event_keys)``. Each trigger is evaluated in one
+        pass over the whole batch with its compiled conditions; only a match costs a run.
+        Returns the runs started.
+        """
+        runs = self.env["workflow.run"]
+        triggers = self._active_for(event_type, custom_event) if events else ()
+        if not triggers:
+            return runs
+        workflows = self.env["workflow.workflow"].sudo()
+        contexts = {}
+        for trigger_id, workflow_id, company_id, run_as_id, holds in triggers:
+            workflow = workflows.browse(workflow_id)
+            matches = []
+            for index, (record, event_keys) in enumerate(events):
+                if company_id and company_id != self._company_of(record):
+                    continue
+                key = (run_as_id, company_id, index)
+                if key not in contexts:
+                    acting_record = workflow._acting_record(record)
+                    contexts[key] = (
+                        acting_record, build_context(acting_record, event_keys, acting_record.env.company)
+                    )
+                acting_record, context = contexts[key]
+                if holds(context):
+                    matches.append((acting_record, context, event_keys))
+            if matches:
+                runs |= workflow._launch_runs(self.browse(trigger_id), event_type, matches)
+        return runs
+
+    @api.model
+    @tools.ormcache("event_type", "custom_event")
+    def _active_for(self, event_type, custom_event):
+        """The active triggers of active workflows for an event, highest priority first, as
+        ``(trigger id, workflow id, company id, run-as user id, compiled conditions)``."""
+        domain = [("active", "=", True), ("workflow_id.active", "=", True), ("event_type", "=", event_type)]
+        if event_type == "custom":
+            domain.append(("custom_event", "=", custom_event))
+        triggers = self.sudo().search(domain).sorted(
+            lambda trigger: (-trigger.workflow_id.priority, trigger.workflow_id.id, trigger.sequence, trigger.id)
+        )
+        return tuple(
+            (
+                trigger.id, trigger.workflow_id.id, trigger.workflow_id.company_id.id,
+                trigger.workflow_id._run_as_user().id, dsl.compile(trigger.conditions or None),
+            )
+            for trigger in triggers
+        )
+
+    @api.model
+    def _company_of(self, record):
+        company = record.company_id if "company_id" in record._fields else None
+        return (company or self.env.company).id

@@ -1,7 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..engine import jsondoc
 from .record_context import build_context
+
+DEFAULT_MAX_CHAIN_DEPTH = 5
 
 
 class IdempotencyConflict(UserError):
@@ -11,7 +14,7 @@ class IdempotencyConflict(UserError):
 class WorkflowWorkflow(models.Model):
     _name = "workflow.workflow"
     _description = "Workflow"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "workflow.definition.mixin"]
     _order = "priority desc, id"
 
     name = fields.Char(required=True, tracking=True, help="What the workflow automates.")
@@ -96,6 +99,32 @@ class WorkflowWorkflow(models.Model):
                 return earlier.sudo(False)
         return self._start_run(record, "manual", payload or {}, idempotency_key=idempotency_key)
 
+    @api.model
+    @api.returns("workflow.run", lambda runs: runs.ids)
+    def emit_event(self, name, payload, records=None):
+        """Emit the custom event ``name`` and return the runs it started.
+
+        ``records`` is a recordset, or over RPC ``{"res_model": ..., "res_ids": [...]}``;
+        without records, each matching workflow runs once on the payload alone.
+        """
+        self.check_access("read")
+        if not name or not isinstance(name, str):
+            raise UserError(self.env._("A custom event needs a name."))
+        if payload is not None and not isinstance(payload, dict):
+            raise UserError(self.env._("The payload must be a JSON object."))
+        if isinstance(records, dict):
+            model = records.get("res_model")
+            if model not in self.env or model.startswith("workflow."):
+                raise UserError(self.env._("Unknown model '%s'.", model))
+            records = self.env[model].browse(records.get("res_ids") or []).exists()
+        if records is None:
+            # An empty recordset stands for "no record"; its model is never acted upon.
+            records = self.env["workflow.run"]
+        if records:
+            records.check_access("read")
+        events = [(record, dict(payload or {})) for record in records] or [(records, dict(payload or {}))]
+        return self.env["workflow.trigger"]._dispatch("custom", events, custom_event=name)
+
     def action_execute(self):
         self.ensure_one()
         return {
@@ -117,30 +146,62 @@ class WorkflowWorkflow(models.Model):
     def _run_as_user(self):
         return self.run_as_user_id or self.create_uid
 
-    def _start_run(self, record, event_type, event_keys, idempotency_key=None):
-        """Evaluate the triggers against ``record`` and run the actions when one holds."""
-        run_as = self._run_as_user()
+    def _acting_record(self, record):
+        """``record`` as the run-as user sees it, in the workflow's (or the record's) company."""
         record_company = record.company_id if "company_id" in record._fields else None
         company = self.company_id or record_company or self.env.company
-        acting_record = record.with_user(run_as).with_company(company)
-        triggers = self.trigger_ids.filtered("active")
-        context = build_context(acting_record, event_keys, company=company)
-        trigger, explanation = triggers._evaluate(context)
-        holds = explanation.result
-        run = self.env["workflow.run"].sudo().create({
-            "workflow_id": self.id,
-            "trigger_id": trigger.id,
-            "event_type": event_type,
-            "payload": event_keys,
+        return record.with_user(self._run_as_user()).with_company(company)
+
+    def _start_run(self, record, event_type, event_keys, idempotency_key=None):
+        """Evaluate the triggers against ``record`` and run the actions when one holds."""
+        acting_record = self._acting_record(record)
+        context = build_context(acting_record, event_keys, company=acting_record.env.company)
+        trigger, explanation = self.trigger_ids.filtered("active")._evaluate(context)
+        values = {
             "idempotency_key": idempotency_key,
-            "res_model": record._name,
-            "res_id": record.id,
-            "user_id": run_as.id,
-            "company_id": company.id,
-            "state": "pending" if holds else "skipped",
             "explanation": dict(explanation.to_dict(), summary=explanation.summary()),
-            "error": False if holds else self.env._("The conditions do not hold: %s", explanation.summary()),
-        })
-        if holds:
-            run._execute(acting_record, context)
-        return run
+        }
+        if not explanation.result:
+            values.update(
+                state="skipped",
+                error=self.env._("The conditions do not hold: %s", explanation.summary()),
+            )
+        return self._launch_runs(trigger, event_type, [(acting_record, context, event_keys)], **values)
+
+    def _launch_runs(self, trigger, event_type, matches, **values):
+        """Log one run per ``(acting_record, context, event_keys)`` match and execute it.
+
+        A run started by another run's actions is one level deeper in the chain; past the
+        configured depth it is logged as failed instead of executed, which stops loops.
+        """
+        self.ensure_one()
+        depth = self.env.context.get("workflow_depth", 0)
+        max_depth = int(self.env["ir.config_parameter"].sudo().get_param(
+            "workflow_engine.max_chain_depth", DEFAULT_MAX_CHAIN_DEPTH
+        ))
+        if depth >= max_depth:
+            values = dict(values, state="failed", error_code="chain_too_deep", error=self.env._(
+                "Stopped: this run was started by a chain of %(depth)s workflow runs, deeper than the "
+                "limit of %(limit)s (system parameter workflow_engine.max_chain_depth).",
+                depth=depth, limit=max_depth,
+            ))
+        runs = self.env["workflow.run"].sudo().create([
+            {
+                "workflow_id": self.id,
+                "trigger_id": trigger.id,
+                "event_type": event_type,
+                "payload": jsondoc.plain(event_keys),
+                "res_model": acting_record._name if acting_record else False,
+                "res_id": acting_record.id,
+                "user_id": acting_record.env.uid,
+                "company_id": acting_record.env.company.id,
+                "depth": depth,
+                "state": "pending",
+                **values,
+            }
+            for acting_record, _context, event_keys in matches
+        ])
+        for run, (acting_record, context, _event_keys) in zip(runs, matches, strict=True):
+            if run.state == "pending":
+                run._execute(acting_record, context)
+        return runs

@@ -1,1 +1,2 @@
+from . import crm_lead_lost
 from . import workflow_execute_wizard

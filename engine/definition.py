@@ -1,0 +1,181 @@
+"""Workflow definition documents: a workflow with its triggers and actions as one JSON object.
+
+The REST API reads and returns them, and so will the UI's export and import::
+
+    {"name": "...", "description": "...", "active": true, "priority": 10,
+     "company_id": 1, "run_as_user_id": 2,
+     "triggers": [{"event_type": "deal.stage_changed", "custom_event": null,
+                   "conditions": {...}, "active": true, "sequence": 10}],
+     "actions": [{"name": "...", "action_type": "send_email", "ordering": 1,
+                  "config": {...}, "allow_failure": false}]}
+
+Only ``name`` is required in a workflow, ``event_type`` in a trigger, ``name`` and
+``action_type`` in an action. The read-only keys of a returned document (``id``, the run
+counters) are accepted and ignored, so a document read can be sent back as it is.
+
+``validate`` lists every error of a document, each with the path of the bad value
+(``triggers[0].conditions.and[1]``, ``actions[2].config.subject``), so that whoever wrote
+it can fix them all at once.
+"""
+
+from dataclasses import dataclass
+
+from . import actions as action_schemas
+from . import conditions as dsl
+from .events import EVENT_TYPES
+from .exceptions import WorkflowError
+
+__all__ = ["READ_ONLY_KEYS", "DefinitionError", "validate"]
+
+READ_ONLY_KEYS = frozenset({"id", "run_count", "failed_run_count"})
+# Integers are stored in PostgreSQL integer columns.
+MAX_INTEGER = 2**31 - 1
+
+
+class DefinitionError(WorkflowError):
+    """A definition document, a trigger or an action does not have the expected shape."""
+
+    code = "invalid_definition"
+
+
+@dataclass(frozen=True)
+class _Key:
+    """One key of a document object: its kind (text, boolean, integer, id, list, json)."""
+
+    kind: str
+    required: bool = False
+    nullable: bool = False
+    choices: tuple = ()
+
+
+WORKFLOW_KEYS = {
+    "name": _Key("text", required=True),
+    "description": _Key("text", nullable=True),
+    "active": _Key("boolean"),
+    "priority": _Key("integer"),
+    "company_id": _Key("id", nullable=True),
+    "run_as_user_id": _Key("id", nullable=True),
+    "triggers": _Key("list"),
+    "actions": _Key("list"),
+}
+TRIGGER_KEYS = {
+    "event_type": _Key("text", required=True, choices=tuple(EVENT_TYPES)),
+    "custom_event": _Key("text", nullable=True),
+    "conditions": _Key("json"),
+    "active": _Key("boolean"),
+    "sequence": _Key("integer"),
+}
+ACTION_KEYS = {
+    "name": _Key("text", required=True),
+    "action_type": _Key("text", required=True, choices=tuple(action_schemas.ACTION_TYPES)),
+    "ordering": _Key("integer"),
+    "config": _Key("json"),
+    "allow_failure": _Key("boolean"),
+}
+
+
+def _join(path, key):
+    return f"{path}.{key}" if path else key
+
+
+def _describe(value):
+    return "null" if value is None else type(value).__name__
+
+
+def _is_integer(value):
+    return isinstance(value, int) and value.__class__ is not bool
+
+
+def _kind_error(spec, value):
+    """Why ``value`` does not fit ``spec``, or None."""
+    if value is None:
+        return None if spec.nullable or spec.kind == "json" else f"must not be null"
+    if spec.kind == "text":
+        if not isinstance(value, str):
+            return f"must be a string, got {_describe(value)}"
+        if spec.required and not value.strip():
+            return "must not be empty"
+        if spec.choices and value not in spec.choices:
+            return f"unknown value {value!r}, expected one of {', '.join(map(repr, spec.choices))}"
+    elif spec.kind == "boolean" and not isinstance(value, bool):
+        return f"must be true or false, got {_describe(value)}"
+    elif spec.kind in ("integer", "id"):
+        if not _is_integer(value):
+            return f"must be an integer, got {_describe(value)}"
+        low = 1 if spec.kind == "id" else -MAX_INTEGER
+        if not low <= value <= MAX_INTEGER:
+            return f"must be between {low} and {MAX_INTEGER}, got {value}"
+    elif spec.kind == "list" and not isinstance(value, list):
+        return f"must be a list, got {_describe(value)}"
+    return None
+
+
+def _check_object(value, keys, path):
+    """Errors of the object ``value`` against ``keys``; the caller checks the json keys."""
+    if not isinstance(value, dict):
+        return [DefinitionError(f"must be an object, got {_describe(value)}", path or dsl.ROOT_PATH)]
+    errors = [
+        DefinitionError("unknown key", _join(path, key))
+        for key in sorted(value, key=str)
+        if key not in keys and key not in READ_ONLY_KEYS
+    ]
+    for key, spec in keys.items():
+        if key not in value:
+            if spec.required:
+                errors.append(DefinitionError("missing required key", _join(path, key)))
+            continue
+        problem = _kind_error(spec, value[key])
+        if problem:
+            errors.append(DefinitionError(problem, _join(path, key)))
+    return errors
+
+
+def _prefixed(error, prefix, root=None):
+    """``error`` located in the document: its own path put under ``prefix``."""
+    inner = "" if error.path in (None, root) else error.path
+    return error, _join(prefix, inner)
+
+
+def _trigger_errors(trigger, path):
+    errors = [(error, error.path) for error in _check_object(trigger, TRIGGER_KEYS, path)]
+    if not isinstance(trigger, dict):
+        return errors
+    custom_event = trigger.get("custom_event")
+    if trigger.get("event_type") == "custom" and not (isinstance(custom_event, str) and custom_event.strip()):
+        errors.append((DefinitionError("a custom trigger needs the name of its event", None),
+                       _join(path, "custom_event")))
+    try:
+        dsl.validate(trigger.get("conditions"))
+    except dsl.ConditionError as exc:
+        errors.append(_prefixed(exc, _join(path, "conditions"), root=dsl.ROOT_PATH))
+    return errors
+
+
+def _action_errors(action, path):
+    errors = [(error, error.path) for error in _check_object(action, ACTION_KEYS, path)]
+    if not isinstance(action, dict) or action.get("action_type") not in action_schemas.ACTION_TYPES:
+        return errors
+    config = action.get("config")
+    try:
+        action_schemas.validate_config(action["action_type"], {} if config is None else config)
+    except WorkflowError as exc:
+        errors.append(_prefixed(exc, path))
+    return errors
+
+
+def validate(document):
+    """Every error of the definition ``document``, in document order, as JSON-safe dicts.
+
+    Each dict has the ``code`` of the error (``invalid_definition`` for the document's
+    shape, ``invalid_condition``, ``invalid_config`` or ``template_error``), its
+    ``message`` and the ``path`` of the bad value in the document. An empty list means
+    the document is a valid workflow definition.
+    """
+    located = [(error, error.path) for error in _check_object(document, WORKFLOW_KEYS, "")]
+    if isinstance(document, dict):
+        for key, check in (("triggers", _trigger_errors), ("actions", _action_errors)):
+            items = document.get(key)
+            if isinstance(items, list):
+                for index, item in enumerate(items):
+                    located += check(item, f"{key}[{index}]")
+    return [dict(error.to_dict(), path=path) for error, path in located]
