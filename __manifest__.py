@@ -17,6 +17,7 @@
         "views/workflow_action_run_views.xml",
         "views/workflow_workflow_views.xml",
         "views/workflow_menus.xml",
+        "views/workflow_secret_views.xml",
     ],
     "demo": ["demo/workflow_demo.xml"],
     "application": True,

@@ -460,12 +460,13 @@ def _json_safe(value):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {str(key): _json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_safe(item) for item in value]
     if isinstance(value, (set, frozenset)):
         return sorted((_json_safe(item) for item in value), key=repr)
+    # Other mappings may be lazy views of whole records: show what they stand for.
     return str(value)
 
 

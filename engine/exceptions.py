@@ -45,13 +45,15 @@ class ConfigError(WorkflowError):
 
 
 class ActionError(WorkflowError):
-    """An action failed; ``retryable`` tells whether trying again can help."""
+    """An action failed; ``retryable`` tells whether trying again can help, ``output``
+    keeps what the action learnt before failing (an HTTP status, a response excerpt)."""
 
     code = "action_error"
 
-    def __init__(self, message, path=None, retryable=False):
+    def __init__(self, message, path=None, retryable=False, output=None):
         super().__init__(message, path)
         self.retryable = retryable
+        self.output = output
 
     def to_dict(self):
         return {**super().to_dict(), "retryable": self.retryable}

@@ -26,3 +26,22 @@ def load(value, path, error_class):
 def plain(value):
     """``value`` as JSON would give it back: dates and other objects become strings."""
     return json.loads(json.dumps(value, default=str))
+
+
+MASK = "••••••"
+
+
+def mask(value, secrets):
+    """``value`` with every occurrence of each of ``secrets`` (strings) in its strings masked."""
+    secrets = [secret for secret in secrets if secret]
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, dict):
+        return {key: mask(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask(item, secrets) for item in value]
+    return value

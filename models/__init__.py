@@ -9,5 +9,6 @@ from . import res_partner
 from . import workflow_action
 from . import workflow_action_run
 from . import workflow_run
+from . import workflow_secret
 from . import workflow_trigger
 from . import workflow_workflow

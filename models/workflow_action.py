@@ -1,5 +1,9 @@
+import ipaddress
 import json
+import socket
+from urllib.parse import urlsplit
 
+import requests
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -7,9 +11,16 @@ from odoo.exceptions import ValidationError
 from odoo.tools.mail import email_normalize, email_split_and_format
 
 from ..engine import actions as schemas
+from ..engine import templates
 from ..engine.events import ENTITY_MODELS
 from ..engine.exceptions import ActionError, ConfigError, WorkflowError
 from .record_context import FIELD_ALIASES
+
+WEBHOOK_TIMEOUT = 10
+"""Seconds a webhook may take when its config sets no timeout."""
+WEBHOOK_EXCERPT = 2000
+"""Characters of a webhook's response body kept in the run log."""
+WEBHOOK_ALLOWED_HOSTS_PARAM = "workflow_engine.webhook_allowed_hosts"
 
 ACTION_TYPES = [
     ("send_email", "Send Email"),
@@ -87,6 +98,22 @@ class WorkflowAction(models.Model):
             return super()._parse_json(name, value)
         except ConfigError as exc:
             raise ValidationError(self.env._("Invalid configuration: %s", exc)) from exc
+
+    def _render_input(self, run, context):
+        """This action's config rendered for ``run``, and the secret values it may hold.
+
+        Only webhooks see the secret store, so no other action can copy a secret into a
+        note or an e-mail; their Idempotency-Key header lets receivers drop retries.
+        """
+        self.ensure_one()
+        secrets = {}
+        if self.action_type == "call_webhook":
+            secrets = self.env["workflow.secret"]._values_for(run.company_id)
+            context = context.new_child(secrets)
+        rendered = templates.render(self.config or {}, context, today=context.get("today"))
+        if self.action_type == "call_webhook":
+            rendered.setdefault("headers", {}).setdefault("Idempotency-Key", f"{run.uuid}:{self.id}")
+        return rendered, list(secrets.values())
 
     def _execute(self, record, config):
         """Run this action with its rendered ``config`` on ``record`` (in the run-as user's
@@ -211,6 +238,50 @@ class WorkflowAction(models.Model):
             "model": target._name, "ids": target.ids, "message_ids": messages.ids,
             "recipient": recipient.login,
         }
+
+    def _execute_call_webhook(self, record, config):
+        url = config["url"]
+        self._check_webhook_host(url)
+        method = config.get("method", "POST")
+        timeout = config.get("timeout", WEBHOOK_TIMEOUT)
+        try:
+            response = requests.request(
+                method, url, headers=config.get("headers"), json=config.get("body"),
+                timeout=timeout, allow_redirects=False,
+            )
+        except requests.Timeout as exc:
+            raise ActionError(f"{url} did not answer within {timeout} s", path="config.url", retryable=True) from exc
+        except requests.RequestException as exc:
+            raise ActionError(f"request to {url} failed: {exc}", path="config.url", retryable=True) from exc
+        output = {"status": response.status_code, "body": response.text[:WEBHOOK_EXCERPT]}
+        if not 200 <= response.status_code < 300:
+            raise ActionError(
+                f"{url} answered HTTP {response.status_code}", path="config.url",
+                retryable=response.status_code >= 500 or response.status_code == 429, output=output,
+            )
+        return output
+
+    def _check_webhook_host(self, url):
+        """Refuse hosts that resolve to loopback, private, link-local or other non-public
+        addresses (cloud metadata included), unless an Administrator allowed the host."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        allowed = self.env["ir.config_parameter"].sudo().get_param(WEBHOOK_ALLOWED_HOSTS_PARAM, "")
+        if host in {name.strip().lower() for name in allowed.split(",")}:
+            return
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)}
+        except (socket.gaierror, UnicodeError) as exc:
+            raise ActionError(f"cannot resolve the host '{host}': {exc}", path="config.url", retryable=True) from exc
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%")[0])
+            ip = getattr(ip, "ipv4_mapped", None) or ip
+            if not ip.is_global or ip.is_multicast:
+                raise ActionError(
+                    f"refused: '{host}' resolves to {ip}, which is not a public address; an Administrator "
+                    f"may allow the host in the system parameter {WEBHOOK_ALLOWED_HOSTS_PARAM}",
+                    path="config.url",
+                )
 
     @api.model
     def _find_user(self, env, reference, path):

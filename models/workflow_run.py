@@ -6,7 +6,7 @@ import uuid
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..engine import templates
+from ..engine import jsondoc
 from ..engine.exceptions import ActionError, WorkflowError
 
 _logger = logging.getLogger(__name__)
@@ -146,12 +146,10 @@ class WorkflowRun(models.Model):
     def _execute_action(self, action, record, context):
         vals = self._action_run_vals(action)
         start = time.perf_counter()
-        rendered = None
+        rendered, secrets = None, []
         try:
             with record.env.cr.savepoint():
-                rendered = templates.render(
-                    action.config or {}, context, today=context.get("today")
-                )
+                rendered, secrets = action._render_input(self, context)
                 vals["output"] = action.with_env(record.env)._execute(record, rendered)
             vals["state"] = "success"
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
@@ -160,11 +158,13 @@ class WorkflowRun(models.Model):
             error = exc if isinstance(exc, WorkflowError) else ActionError(str(exc))
             _logger.info("workflow run %s: action %s failed: %s", self.uuid, action.id, error)
             vals.update(
-                state="failed", error=str(error), error_code=error.code,
-                traceback=traceback.format_exc(),
+                state="failed", error=str(error), error_code=error.code, traceback=traceback.format_exc(),
+                output=getattr(error, "output", None),
             )
         vals["duration_ms"] = (time.perf_counter() - start) * 1000
         vals["input"] = rendered
+        for key in ("input", "output", "error", "traceback"):
+            vals[key] = jsondoc.mask(vals.get(key), secrets)
         return self.env["workflow.action.run"].create(vals)
 
     def _log_skipped(self, actions):

@@ -1,0 +1,232 @@
+import json
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from odoo.addons.workflow_engine.engine.jsondoc import MASK
+
+from .common import WorkflowCase
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """A webhook receiver on 127.0.0.1 that records requests and answers as told by the path."""
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        if self.path.startswith("/slow"):
+            time.sleep(2)
+        status = int(self.path.rsplit("/", 1)[-1]) if self.path.startswith("/status/") else 200
+        payload = json.dumps({"echo": self.headers.get("Authorization"), "ok": status < 300}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@tagged("post_install", "-at_install")
+class TestWorkflowActions(WorkflowCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+        cls.server.received = []
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+        cls.addClassCleanup(cls.server.server_close)
+        cls.addClassCleanup(cls.server.shutdown)
+        cls.url = f"http://127.0.0.1:{cls.server.server_address[1]}"
+        cls.env["ir.config_parameter"].set_param("workflow_engine.webhook_allowed_hosts", "127.0.0.1")
+        cls.env["workflow.secret"].create({"name": "api_key", "value": "s3cr3t-t0ken"})
+
+    def setUp(self):
+        super().setUp()
+        self.server.received.clear()
+
+    def _run(self, action_type, config, record=None, **action_values):
+        workflow = self.Workflow.with_user(self.admin).create({
+            "name": f"Run {action_type}",
+            "action_ids": [Command.create({
+                "name": action_type, "action_type": action_type, "config": config, **action_values,
+            })],
+        })
+        record = record or self.lead
+        return workflow.execute(record._name, record.id)
+
+    def _webhook(self, path, **config):
+        return self._run("call_webhook", {
+            "url": f"{self.url}{path}",
+            "headers": {"Authorization": "Bearer {{api_key}}"},
+            "body": {"lead_id": "{{lead.id}}", "event": "lead.qualified", "company": "{{lead.partner_name}}"},
+            **config,
+        })
+
+    def test_call_webhook_posts_the_rendered_body_and_logs_the_response(self):
+        run = self._webhook("/hook")
+        action_run = run.action_run_ids
+        self.assertEqual(run.state, "success", action_run.error)
+        [request] = self.server.received
+        self.assertEqual(
+            json.loads(request["body"]), {"lead_id": self.lead.id, "event": "lead.qualified", "company": "Acme"}
+        )
+        self.assertEqual(request["headers"]["Authorization"], "Bearer s3cr3t-t0ken")
+        self.assertEqual(request["headers"]["Idempotency-Key"], f"{run.uuid}:{action_run.action_id.id}")
+        self.assertEqual(action_run.output["status"], 200)
+        self.assertIn('"ok": true', action_run.output["body"])
+        self.assertEqual(action_run.input["headers"]["Authorization"], f"Bearer {MASK}")
+        logged = json.dumps([action_run.input, action_run.output, run.payload])
+        self.assertNotIn("s3cr3t-t0ken", logged)
+
+    def test_call_webhook_fails_on_error_status_and_timeout(self):
+        failed = self._webhook("/status/503").action_run_ids
+        self.assertEqual(failed.state, "failed")
+        self.assertIn("answered HTTP 503", failed.error)
+        self.assertEqual(failed.output["status"], 503)
+        self.assertNotIn("s3cr3t-t0ken", failed.output["body"])
+        slow = self._webhook("/slow", timeout=0.5).action_run_ids
+        self.assertEqual(slow.state, "failed")
+        self.assertIn("did not answer within 0.5 s", slow.error)
+
+    def test_call_webhook_refuses_private_addresses_unless_allowed(self):
+        self.env["ir.config_parameter"].set_param("workflow_engine.webhook_allowed_hosts", "")
+        for url in (self.url + "/hook", "http://localhost:9/x", "http://10.1.2.3/x", "http://169.254.169.254/latest"):
+            with self.subTest(url=url):
+                run = self._run("call_webhook", {"url": url})
+                self.assertEqual(run.state, "failed")
+                self.assertIn("not a public address", run.action_run_ids.error)
+                self.assertIn("workflow_engine.webhook_allowed_hosts", run.action_run_ids.error)
+        self.assertFalse(self.server.received)
+
+    def test_secrets_are_only_for_webhooks_and_only_administrators_read_them(self):
+        run = self._run("add_note", {"note": "Leaking {{api_key}}"})
+        self.assertEqual(run.state, "failed")
+        self.assertIn("undefined variable 'api_key'", run.action_run_ids.error)
+        secret = self.env["workflow.secret"].search([("name", "=", "api_key")])
+        for user in (self.user, self.manager):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                secret.with_user(user).read(["value"])
+        self.assertEqual(secret.with_user(self.admin).value, "s3cr3t-t0ken")
+
+    def test_send_email_queues_a_mail_with_a_mail_template(self):
+        template = self.env["mail.template"].create({
+            "name": "welcome_email", "model_id": self.env.ref("crm.model_crm_lead").id,
+            "body_html": '<p>Hi <t t-out="first_name"/>, welcome to <t t-out="object.partner_name"/></p>',
+        })
+        run = self._run("send_email", {
+            "to": "{{lead.email}}", "subject": "Welcome {{lead.partner_name}}", "template": "welcome_email",
+            "variables": {"first_name": "Ada"},
+        })
+        self.assertEqual(run.state, "success", run.action_run_ids.error)
+        output = run.action_run_ids.output
+        mails = self.env["mail.mail"].browse(output["mail_ids"])
+        self.assertTrue(mails)
+        self.assertEqual(set(mails.mapped("state")), {"outgoing"})
+        self.assertIn("buyer@acme.example.com", mails.recipient_ids.mapped("email"))
+        message = self.env["mail.message"].browse(output["message_ids"])
+        self.assertEqual((message.model, message.res_id), ("crm.lead", self.lead.id))
+        self.assertEqual(message.subject, "Welcome Acme")
+        self.assertIn("Hi Ada, welcome to Acme", message.body)
+        self.assertEqual(template.id, self.env["mail.template"].search([("name", "=", "welcome_email")]).id)
+
+    def test_send_email_refuses_bad_addresses_and_unknown_templates(self):
+        bad = self._run("send_email", {"to": "not an address", "subject": "x", "body": "y"})
+        self.assertIn("config.to: not a valid e-mail address", bad.action_run_ids.error)
+        unknown = self._run("send_email", {"to": "a@example.com", "subject": "x", "template": "nope"})
+        self.assertIn("config.template: no mail template 'nope'", unknown.action_run_ids.error)
+
+    def test_create_task_schedules_a_todo_for_the_assignee(self):
+        run = self._run("create_task", {
+            "title": "Follow up with {{lead.company_name}}", "description": "High interest",
+            "assignee": "{{user.email}}", "due_date": "{{today+2}}", "priority": "high",
+        })
+        self.assertEqual(run.state, "success", run.action_run_ids.error)
+        activity = self.env["mail.activity"].browse(run.action_run_ids.output["activity_ids"])
+        self.assertEqual(activity.summary, "Follow up with Acme")
+        self.assertEqual(activity.user_id, self.admin)
+        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_todo"))
+        today = fields.Date.context_today(self.lead.with_user(self.admin))
+        self.assertEqual(activity.date_deadline, today + timedelta(days=2))
+        self.assertEqual(run.action_run_ids.input["due_date"], activity.date_deadline.isoformat())
+        self.assertIn("Priority: high", activity.note)
+        self.assertEqual((activity.res_model, activity.res_id), ("crm.lead", self.lead.id))
+        unknown = self._run("create_task", {"title": "x", "assignee": "ghost@example.com"})
+        self.assertIn("no active user has the login or e-mail 'ghost@example.com'", unknown.action_run_ids.error)
+
+    def test_send_notification_reaches_the_recipients_inbox(self):
+        self.assertEqual(self.user.notification_type, "email")
+        run = self._run("send_notification", {
+            "recipient": "wf_user", "message": "New qualified lead: {{lead.company_name}}",
+            "notification_type": "in_app", "link": "/odoo/crm/{{lead.id}}",
+        })
+        self.assertEqual(run.state, "success", run.action_run_ids.error)
+        notification = self.env["mail.notification"].search([
+            ("res_partner_id", "=", self.user.partner_id.id),
+            ("mail_message_id", "in", run.action_run_ids.output["message_ids"]),
+        ])
+        self.assertEqual(notification.notification_type, "inbox")
+        self.assertIn("New qualified lead: Acme", notification.mail_message_id.body)
+        self.assertIn(f"/odoo/crm/{self.lead.id}", notification.mail_message_id.body)
+
+    def test_context_resolves_custom_fields(self):
+        self.env["ir.model.fields"].create({
+            "name": "x_score", "field_description": "Score", "model_id": self.env.ref("crm.model_crm_lead").id,
+            "ttype": "integer",
+        })
+        self.lead.x_score = 85
+        workflow = self.Workflow.create({
+            "name": "Score", "run_as_user_id": self.manager.id,
+            "trigger_ids": [Command.create({"event_type": "lead.created", "conditions": {
+                "and": [{"field": "x_score", "operator": "gte", "value": 80},
+                        {"field": "lead.x_score", "operator": "lt", "value": 90}]}})],
+        })
+        self.assertEqual(workflow.execute("crm.lead", self.lead.id).state, "success")
+
+    def test_fields_the_run_as_user_may_not_read_are_absent_and_unwritable(self):
+        # res.partner.signup_type is restricted to base.group_erp_manager, which managers lack.
+        partner = self.env["res.partner"].create({"name": "Signed up", "email": "su@example.com"})
+        partner.signup_type = "signup"
+        conditions = {"field": "contact.signup_type", "operator": "eq", "value": "signup"}
+        for user, state in ((self.manager, "skipped"), (self.env.ref("base.user_admin"), "success")):
+            with self.subTest(run_as=user.login):
+                workflow = self.Workflow.create({
+                    "name": "Signup", "run_as_user_id": user.id,
+                    "trigger_ids": [Command.create({"event_type": "contact.created", "conditions": conditions})],
+                })
+                self.assertEqual(workflow.execute("res.partner", partner.id).state, state)
+        update = self.Workflow.create({
+            "name": "Write signup type", "run_as_user_id": self.manager.id,
+            "action_ids": [Command.create({"name": "Signup", "action_type": "update_field",
+                                           "config": {"field": "signup_type", "value": "reset"}})],
+        }).execute("res.partner", partner.id)
+        self.assertEqual(update.state, "failed")
+        self.assertIn("field 'signup_type' of res.partner cannot be written by wf_manager", update.error)
+        self.assertEqual(partner.signup_type, "signup")
+
+    def test_context_aliases_and_nested_relations(self):
+        self.lead.write({"user_id": self.manager.id, "priority": "2"})
+        conditions = {"and": [
+            {"field": "amount", "operator": "eq", "value": 120000},
+            {"field": "email", "operator": "endswith", "value": "example.com"},
+            {"field": "company_name", "operator": "eq", "value": "Acme"},
+            {"field": "owner.email", "operator": "eq", "value": "wf_manager@example.com"},
+            {"field": "lead.user_id.login", "operator": "eq", "value": "wf_manager"},
+            {"field": "deal.user_id", "operator": "eq", "value": self.manager.id},
+            {"field": "stage", "operator": "eq", "value": self.lead.stage_id.name},
+            {"field": "record.priority", "operator": "in", "value": ["2", "3"]},
+            {"field": "user.login", "operator": "eq", "value": "wf_manager"},
+            {"field": "company.name", "operator": "eq", "value": self.env.company.name},
+        ]}
+        workflow = self.Workflow.create({
+            "name": "Aliases", "run_as_user_id": self.manager.id,
+            "trigger_ids": [Command.create({"event_type": "lead.created", "conditions": conditions})],
+        })
+        run = workflow.execute("crm.lead", self.lead.id)
+        self.assertEqual(run.state, "success", run.error)
