@@ -12,6 +12,7 @@
     "data": [
         "security/workflow_security.xml",
         "security/ir.model.access.csv",
+        "data/workflow_cron.xml",
         "wizard/workflow_execute_wizard_views.xml",
         "views/workflow_run_views.xml",
         "views/workflow_action_run_views.xml",

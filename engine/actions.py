@@ -16,6 +16,7 @@ __all__ = [
     "ACTION_TYPES",
     "ENTITY_TYPES",
     "FILTER_OPERATORS",
+    "split_filter_key",
     "HTTP_METHODS",
     "ActionSchema",
     "ConfigError",
@@ -53,12 +54,16 @@ def _is_pending(value, rendered):
     return not rendered and templates.is_template(value)
 
 
+def split_filter_key(key):
+    """``("created_at", "gte")`` for the filter key ``created_at__gte``; a bare field means ``eq``."""
+    field_name, separator, operator = str(key).rpartition("__")
+    return (field_name, operator) if separator else (str(key), "eq")
+
+
 def _check_filters(filters, path, rendered):
     for key, value in filters.items():
         key_path = f"{path}.{key}"
-        field_name, separator, operator = str(key).rpartition("__")
-        if not separator:
-            field_name, operator = key, "eq"
+        field_name, operator = split_filter_key(key)
         if not field_name:
             raise ConfigError("filter key needs a field name", key_path)
         if operator not in FILTER_OPERATORS:

@@ -8,6 +8,7 @@ from . import mail_thread
 from . import res_partner
 from . import workflow_action
 from . import workflow_action_run
+from . import workflow_export
 from . import workflow_run
 from . import workflow_secret
 from . import workflow_trigger

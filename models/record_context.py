@@ -25,6 +25,13 @@ FIELD_ALIASES = {
 }
 """The design's field names that stock Odoo spells differently."""
 
+COMMON_ALIASES = {"created_at": "create_date", "updated_at": "write_date"}
+
+
+def field_name(model_name, name):
+    """The Odoo field that the design's ``name`` stands for on ``model_name``."""
+    return FIELD_ALIASES.get(model_name, {}).get(name) or COMMON_ALIASES.get(name, name)
+
 NAMED_BY_TEXT = frozenset({"stage"})
 """Aliases of relations that the design compares by name (``stage == "Proposition"``)."""
 
@@ -47,8 +54,8 @@ class RecordContext(Mapping):
 
     def __getitem__(self, key):
         record = self._record
-        name = FIELD_ALIASES.get(record._name, {}).get(key, key)
-        field = record._fields.get(name) if isinstance(name, str) else None
+        name = field_name(record._name, key) if isinstance(key, str) else None
+        field = record._fields.get(name)
         if field is None or field.type in SKIPPED_TYPES or not field.is_accessible(record.env):
             raise KeyError(key)
         try:
@@ -66,6 +73,7 @@ class RecordContext(Mapping):
             if field.type not in SKIPPED_TYPES and field.is_accessible(record.env)
         )
         yield from FIELD_ALIASES.get(record._name, ())
+        yield from COMMON_ALIASES
 
     def __len__(self):
         return sum(1 for _name in self)

@@ -14,13 +14,25 @@ from ..engine import actions as schemas
 from ..engine import templates
 from ..engine.events import ENTITY_MODELS
 from ..engine.exceptions import ActionError, ConfigError, WorkflowError
-from .record_context import FIELD_ALIASES
+from .record_context import field_name
 
 WEBHOOK_TIMEOUT = 10
 """Seconds a webhook may take when its config sets no timeout."""
 WEBHOOK_EXCERPT = 2000
 """Characters of a webhook's response body kept in the run log."""
 WEBHOOK_ALLOWED_HOSTS_PARAM = "workflow_engine.webhook_allowed_hosts"
+
+ENTITY_DOMAINS = {
+    "lead": [("type", "=", "lead")],
+    "deal": [("type", "=", "opportunity")],
+    "contact": [("is_company", "=", False)],
+    "account": [("is_company", "=", True)],
+}
+"""What narrows a model to the entity type an export names."""
+
+FILTER_DOMAIN_OPERATORS = {
+    "eq": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "in", "contains": "ilike",
+}
 
 ACTION_TYPES = [
     ("send_email", "Send Email"),
@@ -129,7 +141,7 @@ class WorkflowAction(models.Model):
 
     def _execute_update_field(self, record, config):
         target = self._target_record(record, config)
-        name = FIELD_ALIASES.get(target._name, {}).get(config["field"], config["field"])
+        name = field_name(target._name, config["field"])
         field = target._fields.get(name)
         if field is None:
             raise ActionError(
@@ -260,6 +272,35 @@ class WorkflowAction(models.Model):
                 retryable=response.status_code >= 500 or response.status_code == 429, output=output,
             )
         return output
+
+    def _execute_enqueue_export(self, record, config):
+        entity_type = config["entity_type"]
+        model = record.env[ENTITY_MODELS.get(entity_type, record._name)]
+        model.check_access("read")
+        domain = list(ENTITY_DOMAINS.get(entity_type, []))
+        for key, value in (config.get("filters") or {}).items():
+            name, operator = schemas.split_filter_key(key)
+            column = self._readable_field(model, name, f"config.filters.{key}")
+            domain.append((column, FILTER_DOMAIN_OPERATORS[operator], value))
+        columns = [self._readable_field(model, name, "config.fields") for name in config.get("fields") or []]
+        export = self.env["workflow.export"].sudo().create({
+            "user_id": record.env.uid,
+            "company_id": record.env.company.id,
+            "res_model": model._name,
+            "domain": domain,
+            "field_names": columns or False,
+            "email_to": config["email_to"],
+        })
+        self.env.ref("workflow_engine.ir_cron_workflow_export").sudo()._trigger()
+        return {"export_id": export.id, "model": model._name, "domain": domain, "fields": export.field_names}
+
+    @api.model
+    def _readable_field(self, model, name, path):
+        odoo_name = field_name(model._name, name)
+        field = model._fields.get(odoo_name)
+        if field is None or not field.is_accessible(model.env):
+            raise ActionError(f"{model._name} has no field '{name}' that {model.env.user.login} may read", path=path)
+        return odoo_name
 
     def _check_webhook_host(self, url):
         """Refuse hosts that resolve to loopback, private, link-local or other non-public

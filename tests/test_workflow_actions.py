@@ -230,3 +230,37 @@ class TestWorkflowActions(WorkflowCase):
         })
         run = workflow.execute("crm.lead", self.lead.id)
         self.assertEqual(run.state, "success", run.error)
+
+    def test_enqueue_export_builds_and_mails_the_csv_outside_the_run(self):
+        stages = {stage.name: stage for stage in self.env["crm.stage"].search([])}
+        self.env["crm.lead"].create([
+            {"name": "Qualified lead", "type": "lead", "stage_id": stages["Qualified"].id, "email_from": "q@x.com"},
+            {"name": "New lead", "type": "lead", "stage_id": stages["New"].id},
+            {"name": "Qualified deal", "type": "opportunity", "stage_id": stages["Qualified"].id},
+        ])
+        self.env["ir.cron.trigger"].search([]).unlink()
+        run = self._run("enqueue_export", {
+            "export_type": "csv", "entity_type": "lead",
+            "filters": {"stage": "Qualified", "created_at__gte": "{{today-30}}"},
+            "fields": ["name", "email"], "email_to": "{{user.email}}",
+        })
+        self.assertEqual(run.state, "success", run.action_run_ids.error)
+        export = self.env["workflow.export"].browse(run.action_run_ids.output["export_id"])
+        self.assertEqual(export.state, "pending")
+        cron = self.env.ref("workflow_engine.ir_cron_workflow_export")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        self.assertIn(["create_date", ">=", (fields.Date.today() - timedelta(days=30)).isoformat()], export.domain)
+        self.env["workflow.export"]._cron_send_pending()
+        self.assertEqual(export.state, "done", export.error)
+        self.assertEqual(export.record_count, 1)
+        lines = export.attachment_id.raw.decode().splitlines()
+        self.assertEqual(lines, ["Opportunity,Email", "Qualified lead,q@x.com"])
+        self.assertEqual(export.mail_id.email_to, "wf_admin@example.com")
+        self.assertEqual(export.mail_id.attachment_ids, export.attachment_id)
+
+    def test_enqueue_export_refuses_unknown_fields(self):
+        run = self._run("enqueue_export", {
+            "export_type": "csv", "entity_type": "deal", "filters": {"colour__eq": "red"}, "email_to": "a@b.com",
+        })
+        self.assertEqual(run.state, "failed")
+        self.assertIn("config.filters.colour__eq: crm.lead has no field 'colour'", run.action_run_ids.error)

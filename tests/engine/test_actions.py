@@ -311,3 +311,11 @@ def test_config_error_code():
         "path": "config",
     }
     assert actions.ConfigError is ConfigError
+
+
+def test_split_filter_key_reads_the_operator_suffix():
+    from engine.actions import split_filter_key
+
+    assert split_filter_key("created_at__gte") == ("created_at", "gte")
+    assert split_filter_key("stage") == ("stage", "eq")
+    assert split_filter_key("partner__name__contains") == ("partner__name", "contains")
