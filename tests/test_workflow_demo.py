@@ -3,58 +3,68 @@ from odoo.tests import TransactionCase, tagged
 
 @tagged("post_install", "-at_install")
 class TestWorkflowDemo(TransactionCase):
-    """The design's three usage examples, as the demo data defines them."""
+    """The design's three usage examples, as the demo data defines them, run end to end
+    when CRM records change."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         if not cls.env.ref("workflow_engine.workflow_demo_qualify", raise_if_not_found=False):
             cls.skipTest(cls, "demo data is not loaded")
-        cls.lead = cls.env["crm.lead"].create({
+        cls.stages = {stage.name: stage for stage in cls.env["crm.stage"].search([])}
+
+    def _runs(self, xmlid, record):
+        return self.env.ref(xmlid).run_ids.filtered(lambda run: run.res_id == record.id)
+
+    def test_example_1_qualifies_a_new_high_value_lead(self):
+        lead = self.env["crm.lead"].create({
             "name": "Demo prospect", "type": "lead", "expected_revenue": 60000,
             "email_from": "ceo@prospect.example.com", "partner_name": "Prospect Inc",
-            "probability": 10,
         })
-
-    def test_example_1_qualifies_a_high_value_lead(self):
-        workflow = self.env.ref("workflow_engine.workflow_demo_qualify")
-        run = workflow.execute("crm.lead", self.lead.id)
+        run = self._runs("workflow_engine.workflow_demo_qualify", lead)
         self.assertEqual(run.state, "success", run.action_run_ids.mapped("error"))
         self.assertEqual(len(run.action_run_ids), 4)
-        self.assertEqual(self.lead.stage_id.name, "Qualified")
-        self.assertEqual(self.lead.user_id, self.env.ref("base.user_demo"))
-        admin_partner = self.env.ref("base.user_admin").partner_id
+        self.assertEqual(lead.stage_id.name, "Qualified")
+        self.assertEqual(lead.user_id, self.env.ref("base.user_demo"))
         inbox = self.env["mail.notification"].search([
-            ("res_partner_id", "=", admin_partner.id), ("notification_type", "=", "inbox"),
+            ("res_partner_id", "=", self.env.ref("base.user_admin").partner_id.id),
+            ("notification_type", "=", "inbox"),
             ("mail_message_id", "in", run.action_run_ids[2].output["message_ids"]),
         ])
-        self.assertEqual(len(inbox), 1)
         self.assertIn("New qualified lead: Prospect Inc", inbox.mail_message_id.body)
-        activity = self.lead.activity_ids
-        self.assertEqual(activity.summary, "Follow up with Prospect Inc")
-        self.assertEqual(activity.user_id, self.env.ref("base.user_demo"))
-
-    def test_example_2_reacts_to_the_proposition_stage(self):
-        workflow = self.env.ref("workflow_engine.workflow_demo_stage")
-        self.lead.write({"type": "opportunity", "user_id": self.env.ref("base.user_admin").id})
-        run = workflow.execute(
-            "crm.lead", self.lead.id, {"old_stage": "Qualified", "new_stage": "Proposition"}
+        self.assertEqual(lead.activity_ids.summary, "Follow up with Prospect Inc")
+        self.assertEqual(lead.activity_ids.user_id, self.env.ref("base.user_demo"))
+        self.assertFalse(
+            self._runs("workflow_engine.workflow_demo_nurture", lead),
+            "the lead left the stage New before the nurture workflow, of lower priority, was evaluated",
         )
+
+    def test_example_2_reacts_when_a_deal_reaches_proposition(self):
+        deal = self.env["crm.lead"].create({
+            "name": "Demo deal", "type": "opportunity", "user_id": self.env.ref("base.user_admin").id,
+            "stage_id": self.stages["Qualified"].id, "expected_revenue": 150000,
+        })
+        deal.stage_id = self.stages["Proposition"]
+        run = self._runs("workflow_engine.workflow_demo_stage", deal)
         self.assertEqual(run.state, "success", run.action_run_ids.mapped("error"))
+        self.assertEqual(run.payload, {"deal_id": deal.id, "old_stage": "Qualified", "new_stage": "Proposition"})
         mails = self.env["mail.mail"].browse(run.action_run_ids[0].output["mail_ids"])
-        self.assertEqual(mails.mapped("subject"), ["Demo prospect reached Proposition"])
+        self.assertEqual(set(mails.mapped("subject")), {"Demo deal reached Proposition"})
         self.assertIn(self.env.ref("base.user_admin").email, mails.recipient_ids.mapped("email"))
-        self.assertIn("Moved from Qualified to Proposition", self.lead.message_ids[0].body)
-        self.assertTrue(self.lead.date_deadline)
-        skipped = workflow.execute("crm.lead", self.lead.id, {"new_stage": "Won"})
-        self.assertEqual(skipped.state, "skipped")
+        self.assertTrue(deal.message_ids.filtered(lambda m: "Moved from Qualified to Proposition" in m.body))
+        self.assertTrue(deal.date_deadline)
+        deal.stage_id = self.stages["Won"]
+        self.assertEqual(len(self._runs("workflow_engine.workflow_demo_stage", deal)), 1)
 
     def test_example_3_nurtures_a_new_low_score_lead(self):
-        workflow = self.env.ref("workflow_engine.workflow_demo_nurture")
-        run = workflow.execute("crm.lead", self.lead.id)
+        lead = self.env["crm.lead"].create({
+            "name": "Curious visitor", "type": "lead", "expected_revenue": 500,
+            "email_from": "visitor@example.com", "probability": 10,
+        })
+        run = self._runs("workflow_engine.workflow_demo_nurture", lead)
         self.assertEqual(run.state, "success", run.action_run_ids.mapped("error"))
-        self.assertEqual(self.lead.tag_ids.mapped("name"), ["nurture_track"])
-        self.assertTrue(self.lead.activity_ids.filtered(lambda a: a.summary.startswith("Nurture follow-up")))
+        self.assertEqual(lead.tag_ids.mapped("name"), ["nurture_track"])
+        self.assertTrue(lead.activity_ids.filtered(lambda a: a.summary == "Nurture follow-up: Curious visitor"))
         mails = self.env["mail.mail"].browse(run.action_run_ids[0].output["mail_ids"])
-        self.assertIn("ceo@prospect.example.com", mails.recipient_ids.mapped("email"))
-        self.assertEqual(set(mails.mapped("subject")), {"Welcome to YourCompany"})
+        self.assertIn("visitor@example.com", mails.recipient_ids.mapped("email"))
+        self.assertFalse(self._runs("workflow_engine.workflow_demo_qualify", lead))
