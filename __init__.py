@@ -1,1 +1,2 @@
-from . import models, wizard
+# The models first: the controllers import from them.
+from . import models, controllers, wizard

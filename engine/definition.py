@@ -25,7 +25,7 @@ from . import conditions as dsl
 from .events import EVENT_TYPES
 from .exceptions import WorkflowError
 
-__all__ = ["READ_ONLY_KEYS", "DefinitionError", "validate"]
+__all__ = ["ACTION_KEYS", "READ_ONLY_KEYS", "TRIGGER_KEYS", "WORKFLOW_KEYS", "DefinitionError", "validate"]
 
 READ_ONLY_KEYS = frozenset({"id", "run_count", "failed_run_count"})
 # Integers are stored in PostgreSQL integer columns.
@@ -75,7 +75,7 @@ ACTION_KEYS = {
 
 
 def _join(path, key):
-    return f"{path}.{key}" if path else key
+    return f"{path}.{key}" if path and key else path or key
 
 
 def _describe(value):
@@ -89,7 +89,7 @@ def _is_integer(value):
 def _kind_error(spec, value):
     """Why ``value`` does not fit ``spec``, or None."""
     if value is None:
-        return None if spec.nullable or spec.kind == "json" else f"must not be null"
+        return None if spec.nullable or spec.kind == "json" else "must not be null"
     if spec.kind == "text":
         if not isinstance(value, str):
             return f"must be a string, got {_describe(value)}"
@@ -110,72 +110,75 @@ def _kind_error(spec, value):
     return None
 
 
-def _check_object(value, keys, path):
-    """Errors of the object ``value`` against ``keys``; the caller checks the json keys."""
+def _shape_error(message, path):
+    return DefinitionError(message, path).to_dict()
+
+
+def _located(error, prefix, root=None):
+    """``error`` of a part of the document, its path put under the part's ``prefix``."""
+    inner = "" if error.path in (None, root) else error.path
+    return dict(error.to_dict(), path=_join(prefix, inner))
+
+
+def _object_errors(value, keys, path):
+    """Errors of the object ``value`` against ``keys``; json keys are left to the caller."""
     if not isinstance(value, dict):
-        return [DefinitionError(f"must be an object, got {_describe(value)}", path or dsl.ROOT_PATH)]
+        return [_shape_error(f"must be an object, got {_describe(value)}", path or dsl.ROOT_PATH)]
     errors = [
-        DefinitionError("unknown key", _join(path, key))
+        _shape_error("unknown key", _join(path, key))
         for key in sorted(value, key=str)
         if key not in keys and key not in READ_ONLY_KEYS
     ]
     for key, spec in keys.items():
         if key not in value:
             if spec.required:
-                errors.append(DefinitionError("missing required key", _join(path, key)))
+                errors.append(_shape_error("missing required key", _join(path, key)))
             continue
         problem = _kind_error(spec, value[key])
         if problem:
-            errors.append(DefinitionError(problem, _join(path, key)))
+            errors.append(_shape_error(problem, _join(path, key)))
     return errors
 
 
-def _prefixed(error, prefix, root=None):
-    """``error`` located in the document: its own path put under ``prefix``."""
-    inner = "" if error.path in (None, root) else error.path
-    return error, _join(prefix, inner)
-
-
 def _trigger_errors(trigger, path):
-    errors = [(error, error.path) for error in _check_object(trigger, TRIGGER_KEYS, path)]
+    errors = _object_errors(trigger, TRIGGER_KEYS, path)
     if not isinstance(trigger, dict):
         return errors
     custom_event = trigger.get("custom_event")
     if trigger.get("event_type") == "custom" and not (isinstance(custom_event, str) and custom_event.strip()):
-        errors.append((DefinitionError("a custom trigger needs the name of its event", None),
-                       _join(path, "custom_event")))
+        errors.append(_shape_error("a custom trigger needs the name of its event", _join(path, "custom_event")))
     try:
         dsl.validate(trigger.get("conditions"))
     except dsl.ConditionError as exc:
-        errors.append(_prefixed(exc, _join(path, "conditions"), root=dsl.ROOT_PATH))
+        errors.append(_located(exc, _join(path, "conditions"), root=dsl.ROOT_PATH))
     return errors
 
 
 def _action_errors(action, path):
-    errors = [(error, error.path) for error in _check_object(action, ACTION_KEYS, path)]
+    errors = _object_errors(action, ACTION_KEYS, path)
     if not isinstance(action, dict) or action.get("action_type") not in action_schemas.ACTION_TYPES:
         return errors
     config = action.get("config")
     try:
         action_schemas.validate_config(action["action_type"], {} if config is None else config)
     except WorkflowError as exc:
-        errors.append(_prefixed(exc, path))
+        errors.append(_located(exc, path))
     return errors
 
 
 def validate(document):
     """Every error of the definition ``document``, in document order, as JSON-safe dicts.
 
-    Each dict has the ``code`` of the error (``invalid_definition`` for the document's
-    shape, ``invalid_condition``, ``invalid_config`` or ``template_error``), its
+    Each dict has the ``code`` of the error (``invalid_definition`` for the shape of the
+    document, ``invalid_condition``, ``invalid_config`` or ``template_error``), its
     ``message`` and the ``path`` of the bad value in the document. An empty list means
-    the document is a valid workflow definition.
+    that the document is a valid workflow definition.
     """
-    located = [(error, error.path) for error in _check_object(document, WORKFLOW_KEYS, "")]
+    errors = _object_errors(document, WORKFLOW_KEYS, "")
     if isinstance(document, dict):
-        for key, check in (("triggers", _trigger_errors), ("actions", _action_errors)):
+        for key, item_errors in (("triggers", _trigger_errors), ("actions", _action_errors)):
             items = document.get(key)
             if isinstance(items, list):
                 for index, item in enumerate(items):
-                    located += check(item, f"{key}[{index}]")
-    return [dict(error.to_dict(), path=path) for error, path in located]
+                    errors += item_errors(item, f"{key}[{index}]")
+    return errors

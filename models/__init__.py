@@ -3,6 +3,7 @@
 from . import workflow_definition_mixin
 from . import workflow_event_mixin
 from . import crm_lead
+from . import ir_http
 from . import mail_message
 from . import mail_thread
 from . import res_partner

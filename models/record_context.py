@@ -37,6 +37,8 @@ NAMED_BY_TEXT = frozenset({"stage"})
 
 SKIPPED_TYPES = frozenset({"binary"})
 
+_ABSENT = object()
+
 
 class RecordContext(Mapping):
     """A read-only mapping view of one record, as its environment's user may read it.
@@ -47,12 +49,29 @@ class RecordContext(Mapping):
     ``{"field": "user_id", "operator": "eq", "value": 2}`` read naturally.
     """
 
-    __slots__ = ("_record",)
+    __slots__ = ("_record", "_memo")
 
-    def __init__(self, record):
+    def __init__(self, record, memo=None):
         self._record = record
+        # Values already read, when the view may keep them: while the conditions of many
+        # workflows are evaluated on one event, nothing writes the record.
+        self._memo = memo
 
     def __getitem__(self, key):
+        memo = self._memo
+        if memo is None:
+            return self._read(key)
+        if key not in memo:
+            try:
+                memo[key] = self._read(key)
+            except KeyError:
+                memo[key] = _ABSENT
+        value = memo[key]
+        if value is _ABSENT:
+            raise KeyError(key)
+        return value
+
+    def _read(self, key):
         record = self._record
         name = field_name(record._name, key) if isinstance(key, str) else None
         field = record._fields.get(name)
@@ -64,7 +83,7 @@ class RecordContext(Mapping):
             raise KeyError(key) from exc
         if key in NAMED_BY_TEXT:
             return value.display_name or None
-        return self._convert(field, value)
+        return self._convert(field, value, self._memo is not None)
 
     def __iter__(self):
         record = self._record
@@ -97,9 +116,9 @@ class RecordContext(Mapping):
         return f"RecordContext({self._record!r})"
 
     @staticmethod
-    def _convert(field, value):
+    def _convert(field, value, memoize):
         if field.type == "many2one":
-            return RecordContext(value) if value else None
+            return RecordContext(value, {} if memoize else None) if value else None
         if field.type in ("one2many", "many2many"):
             return [related.display_name for related in value]
         if field.type == "boolean":
@@ -107,13 +126,14 @@ class RecordContext(Mapping):
         return None if value is False else value
 
 
-def build_context(record, event_keys, company=None):
+def build_context(record, event_keys, company=None, memoize=False):
     """The condition and template context of an event on ``record`` (possibly empty).
 
     Lookup order: the event's keys, then the names every context has (the record under
     its entity names, ``lead`` and ``deal`` for a crm.lead, and as ``record``; ``user``,
     ``company``, ``today``), then the record's own fields, so
-    ``{"field": "expected_revenue", ...}`` works directly.
+    ``{"field": "expected_revenue", ...}`` works directly. With ``memoize``, each value is
+    read once: for evaluating conditions, not for running actions that change the record.
     """
     env = record.env
     names = dict(event_keys)
@@ -122,7 +142,7 @@ def build_context(record, event_keys, company=None):
     names.setdefault("today", fields.Date.context_today(record.with_context(tz=env.user.tz)))
     if not record:
         return ChainMap(names)
-    view = RecordContext(record)
+    view = RecordContext(record, {} if memoize else None)
     names.setdefault("record", view)
     for entity_type, model in ENTITY_MODELS.items():
         if model == record._name:

@@ -164,14 +164,15 @@ class WorkflowAction(models.Model):
         target = self._target_record(record, config)
         if not hasattr(target, "message_post"):
             raise ActionError(f"{target._name} has no chatter to post on", path="config.entity_type")
-        internal = config.get("visibility", "internal") == "internal"
         body = self._plain_text_html(config["note"])
-        messages = target.env["mail.message"]
-        for entity in target:
-            messages |= entity.message_post(
-                body=body, message_type="comment",
-                subtype_xmlid="mail.mt_note" if internal else "mail.mt_comment",
-            )
+        if config.get("visibility", "internal") == "internal":
+            # A log note notifies nobody: Odoo's batched log path, once access is checked.
+            target.check_access(target._mail_post_access)
+            messages = target._message_log_batch(dict.fromkeys(target.ids, body), message_type="comment")
+        else:
+            messages = target.env["mail.message"]
+            for entity in target:
+                messages |= entity.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_comment")
         return {"model": target._name, "ids": target.ids, "message_ids": messages.ids}
 
     def _execute_send_email(self, record, config):

@@ -114,36 +114,41 @@ class WorkflowRun(models.Model):
         return self.env[self.res_model].browse(self.res_id).exists()
 
     def _execute(self, record, context):
-        """Run the workflow's actions in order on ``record``, logging each one.
+        """Run the workflow's actions in order on this running run's ``record``, and log
+        the run with one action run per action (those after a stopping failure skipped).
 
         ``record`` and ``context`` are in the run-as user's environment; ``self`` is
         the engine's own bookkeeping and is written with superuser rights.
         """
         self.ensure_one()
-        self.write({"state": "running", "started_at": fields.Datetime.now()})
         state = "success"
-        error = None
+        stopped_by = None
         start = time.perf_counter()
-        actions = self.workflow_id.action_ids
         record = record.with_context(workflow_depth=self.depth + 1)
-        for index, action in enumerate(actions):
-            action_run = self._execute_action(action, record, context)
-            if action_run.state == "failed":
-                if not action.allow_failure:
-                    state, error = "failed", action_run
-                    self._log_skipped(actions[index + 1:])
-                    break
-                state = "partial"
+        logs = []
+        for action in self.workflow_id.action_ids:
+            if stopped_by:
+                logs.append(self._action_run_vals(action, state="skipped"))
+                continue
+            log = self._execute_action(action, record, context)
+            logs.append(log)
+            if log["state"] == "failed":
+                if action.allow_failure:
+                    state = "partial"
+                else:
+                    state, stopped_by = "failed", log
+        self.env["workflow.action.run"].create(logs)
         self.write({
             "state": state,
             "finished_at": fields.Datetime.now(),
             "duration_ms": (time.perf_counter() - start) * 1000,
-            "error": error and f"{error.name}: {error.error}",
-            "error_code": error and error.error_code,
+            "error": stopped_by and f"{stopped_by['name']}: {stopped_by['error']}",
+            "error_code": stopped_by and stopped_by["error_code"],
         })
         return self
 
     def _execute_action(self, action, record, context):
+        """Run one action in a savepoint and return its action run's values."""
         vals = self._action_run_vals(action)
         start = time.perf_counter()
         rendered, secrets = None, []
@@ -165,12 +170,7 @@ class WorkflowRun(models.Model):
         vals["input"] = rendered
         for key in ("input", "output", "error", "traceback"):
             vals[key] = jsondoc.mask(vals.get(key), secrets)
-        return self.env["workflow.action.run"].create(vals)
-
-    def _log_skipped(self, actions):
-        self.env["workflow.action.run"].create([
-            self._action_run_vals(action, state="skipped") for action in actions
-        ])
+        return vals
 
     def _action_run_vals(self, action, **values):
         return {

@@ -116,22 +116,24 @@ class WorkflowTrigger(models.Model):
         if not triggers:
             return runs
         workflows = self.env["workflow.workflow"].sudo()
+        record_companies = [self._company_of(record) for record, _event_keys in events]
         contexts = {}
         for trigger_id, workflow_id, company_id, run_as_id, holds in triggers:
             workflow = workflows.browse(workflow_id)
             matches = []
             for index, (record, event_keys) in enumerate(events):
-                if company_id and company_id != self._company_of(record):
+                if company_id and company_id != record_companies[index]:
                     continue
                 key = (run_as_id, company_id, index)
                 if key not in contexts:
                     acting_record = workflow._acting_record(record)
                     contexts[key] = (
-                        acting_record, build_context(acting_record, event_keys, acting_record.env.company)
+                        acting_record,
+                        build_context(acting_record, event_keys, acting_record.env.company, memoize=True),
                     )
                 acting_record, context = contexts[key]
                 if holds(context):
-                    matches.append((acting_record, context, event_keys))
+                    matches.append((acting_record, event_keys))
             if matches:
                 runs |= workflow._launch_runs(self.browse(trigger_id), event_type, matches)
         return runs

@@ -1,14 +1,25 @@
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..engine import jsondoc
-from .record_context import build_context
+from ..engine import actions as action_schemas
+from ..engine import definition, jsondoc, templates
+from ..engine.events import ENTITY_MODELS, EVENT_TYPES
+from ..engine.exceptions import ConfigError, TemplateError
+from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context
 
 DEFAULT_MAX_CHAIN_DEPTH = 5
 
 
 class IdempotencyConflict(UserError):
     """An idempotency key was used again for a different request."""
+
+
+class InvalidDefinition(ValidationError):
+    """A workflow definition document has errors; ``errors`` lists each with its path."""
+
+    def __init__(self, message, errors):
+        super().__init__(message)
+        self.errors = errors
 
 
 class WorkflowWorkflow(models.Model):
@@ -48,9 +59,16 @@ class WorkflowWorkflow(models.Model):
         "workflow.action", "workflow_id", string="Actions", copy=True,
         help="What the workflow does, in order.",
     )
-    run_ids = fields.One2many("workflow.run", "workflow_id", string="Runs")
-    run_count = fields.Integer(compute="_compute_run_counts", string="Runs Count")
-    failed_run_count = fields.Integer(compute="_compute_run_counts", string="Failed Runs")
+    run_ids = fields.One2many(
+        "workflow.run", "workflow_id", string="Runs", help="Every run of the workflow, the newest first."
+    )
+    run_count = fields.Integer(
+        compute="_compute_run_counts", string="Runs Count", help="How many times the workflow ran."
+    )
+    failed_run_count = fields.Integer(
+        compute="_compute_run_counts", string="Failed Runs",
+        help="How many runs failed: an action that was not allowed to fail did.",
+    )
 
     def _compute_run_counts(self):
         counts = dict.fromkeys(self.ids, 0)
@@ -66,6 +84,26 @@ class WorkflowWorkflow(models.Model):
             workflow.run_count = counts.get(workflow.id, 0)
             workflow.failed_run_count = failed.get(workflow.id, 0)
 
+    @api.constrains("run_as_user_id")
+    def _check_run_as_user_id(self):
+        for workflow in self:
+            run_as = workflow.run_as_user_id.sudo()
+            if run_as and not run_as.has_group("workflow_engine.group_workflow_manager"):
+                raise ValidationError(self.env._(
+                    "%s cannot run workflows: the run-as user must be a Workflow Manager.",
+                    workflow.run_as_user_id.name,
+                ))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_run_as_choice(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_run_as_choice(vals)
+        return super().write(vals)
+
     @api.returns("workflow.run", lambda run: run.id)
     def execute(self, res_model, res_id, payload=None, idempotency_key=None):
         """Run this workflow by hand on one record and return its ``workflow.run``.
@@ -78,15 +116,7 @@ class WorkflowWorkflow(models.Model):
         payload raises IdempotencyConflict.
         """
         self.ensure_one()
-        self.check_access("read")
-        if res_model not in self.env or res_model.startswith("workflow."):
-            raise UserError(self.env._("Unknown model '%s'.", res_model))
-        record = self.env[res_model].browse(res_id).exists()
-        if not record:
-            raise UserError(self.env._("%(model)s record %(id)s does not exist.", model=res_model, id=res_id))
-        record.check_access("read")
-        if payload is not None and not isinstance(payload, dict):
-            raise UserError(self.env._("The payload must be a JSON object."))
+        record = self._manual_target(res_model, res_id, payload)
         if idempotency_key:
             earlier = self.env["workflow.run"].sudo().search(
                 [("workflow_id", "=", self.id), ("idempotency_key", "=", idempotency_key)], limit=1
@@ -143,6 +173,17 @@ class WorkflowWorkflow(models.Model):
         action["context"] = {"default_workflow_id": self.id}
         return action
 
+    @api.model
+    def _check_run_as_choice(self, vals):
+        """Only Workflow Administrators may lend another user's rights to a workflow."""
+        run_as_id = vals.get("run_as_user_id")
+        if run_as_id and run_as_id != self.env.uid and not self.env.su and not self.env.user.has_group(
+            "workflow_engine.group_workflow_admin"
+        ):
+            raise AccessError(self.env._(
+                "Only Workflow Administrators may make a workflow run as another user than themselves."
+            ))
+
     def _run_as_user(self):
         return self.run_as_user_id or self.create_uid
 
@@ -166,10 +207,10 @@ class WorkflowWorkflow(models.Model):
                 state="skipped",
                 error=self.env._("The conditions do not hold: %s", explanation.summary()),
             )
-        return self._launch_runs(trigger, event_type, [(acting_record, context, event_keys)], **values)
+        return self._launch_runs(trigger, event_type, [(acting_record, event_keys)], **values)
 
     def _launch_runs(self, trigger, event_type, matches, **values):
-        """Log one run per ``(acting_record, context, event_keys)`` match and execute it.
+        """Log one run per ``(acting_record, event_keys)`` match and execute it.
 
         A run started by another run's actions is one level deeper in the chain; past the
         configured depth it is logged as failed instead of executed, which stops loops.
@@ -196,12 +237,247 @@ class WorkflowWorkflow(models.Model):
                 "user_id": acting_record.env.uid,
                 "company_id": acting_record.env.company.id,
                 "depth": depth,
-                "state": "pending",
+                "state": "running",
+                "started_at": fields.Datetime.now(),
                 **values,
             }
-            for acting_record, _context, event_keys in matches
+            for acting_record, event_keys in matches
         ])
-        for run, (acting_record, context, _event_keys) in zip(runs, matches, strict=True):
-            if run.state == "pending":
-                run._execute(acting_record, context)
+        for run, (acting_record, event_keys) in zip(runs, matches, strict=True):
+            if run.state == "running":
+                run._execute(acting_record, build_context(acting_record, event_keys, acting_record.env.company))
         return runs
+
+    def _to_document(self):
+        """This workflow as a definition document (see engine.definition), with the ids of
+        the workflow, its triggers and actions, and its run counters."""
+        self.ensure_one()
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description or None,
+            "active": self.active,
+            "priority": self.priority,
+            "company_id": self.company_id.id or None,
+            "run_as_user_id": self.run_as_user_id.id or None,
+            "triggers": [
+                {
+                    "id": trigger.id,
+                    "event_type": trigger.event_type,
+                    "custom_event": trigger.custom_event or None,
+                    "conditions": trigger.conditions or None,
+                    "active": trigger.active,
+                    "sequence": trigger.sequence,
+                }
+                for trigger in self.trigger_ids
+            ],
+            "actions": [
+                {
+                    "id": action.id,
+                    "name": action.name,
+                    "action_type": action.action_type,
+                    "ordering": action.ordering,
+                    "config": action.config or None,
+                    "allow_failure": action.allow_failure,
+                }
+                for action in self.action_ids
+            ],
+            "run_count": self.run_count,
+            "failed_run_count": self.failed_run_count,
+        }
+
+    @api.model
+    def _from_document(self, document):
+        """Create a workflow with its triggers and actions from a definition document.
+
+        Raises InvalidDefinition, listing every error of the document, before writing anything.
+        """
+        return self.create(self._document_values(document))
+
+    def _write_document(self, document):
+        """Replace this workflow's definition, triggers and actions included, by ``document``.
+
+        What the document leaves out takes its default value, as in a new workflow. Raises
+        InvalidDefinition, listing every error of the document, before writing anything.
+        """
+        self.ensure_one()
+        self.write(self._document_values(document))
+
+    @api.model
+    def _check_document(self, document):
+        """Raise InvalidDefinition unless ``document`` is a valid definition whose company
+        and run-as user are ones the current user may choose."""
+        errors = definition.validate(document)
+        if isinstance(document, dict):
+            errors += self._document_reference_errors(document)
+        if errors:
+            raise InvalidDefinition(
+                self.env._(
+                    "Invalid workflow definition:\n%s",
+                    "\n".join(f"{error['path']}: {error['message']}" for error in errors),
+                ),
+                errors,
+            )
+
+    @api.model
+    def _document_reference_errors(self, document):
+        errors = []
+        company_id = document.get("company_id")
+        if type(company_id) is int and company_id not in self.env.user.company_ids.ids:
+            errors.append(definition.DefinitionError(f"no company {company_id} of yours", "company_id"))
+        user_id = document.get("run_as_user_id")
+        if type(user_id) is int and not self.env["res.users"].search_count([("id", "=", user_id)], limit=1):
+            errors.append(definition.DefinitionError(f"no active user {user_id}", "run_as_user_id"))
+        return [error.to_dict() for error in errors]
+
+    @api.model
+    def _document_values(self, document):
+        """The values that write ``document`` on a workflow, replacing its triggers and actions."""
+        self._check_document(document)
+        names = [name for name in definition.WORKFLOW_KEYS if name not in ("triggers", "actions")]
+        values = dict.fromkeys(names, False)
+        values.update(self.default_get(names))
+        values.update({name: document[name] if document[name] is not None else False
+                       for name in names if name in document})
+        for field_name, key, item_keys in (
+            ("trigger_ids", "triggers", definition.TRIGGER_KEYS),
+            ("action_ids", "actions", definition.ACTION_KEYS),
+        ):
+            values[field_name] = [Command.clear()] + [
+                Command.create({name: item[name] for name in item_keys if name in item})
+                for item in document.get(key) or []
+            ]
+        return values
+
+    def copy_data(self, default=None):
+        # A copy would act on the same events as its original: it waits, archived, until
+        # someone has adapted and unarchived it.
+        vals_list = super().copy_data(default=default)
+        for workflow, vals in zip(self, vals_list, strict=True):
+            if "name" not in (default or {}):
+                vals["name"] = self.env._("%s (copy)", workflow.name)
+            if "active" not in (default or {}):
+                vals["active"] = False
+        return vals_list
+
+    def dry_run(self, res_model, res_id, payload=None):
+        """What running this workflow by hand on one record would do, without doing anything.
+
+        The conditions are explained as ``execute`` evaluates them, and each action's
+        configuration is rendered as it would be, but no run is logged, no action runs and
+        nothing is written. Returns a JSON-able dict: ``holds`` (whether the actions would
+        run), ``trigger_id``, ``trigger_name`` and ``conditions`` of the trigger explained
+        (the one that holds, else the last one tried; empty without active triggers),
+        ``explanation`` (engine.conditions' explanation with its ``summary``) and
+        ``actions``: for each, ``id``, ``name``, ``action_type`` and its rendered ``input``,
+        with the ``error`` that rendering or checking it raised, if any.
+        """
+        self.ensure_one()
+        record = self._manual_target(res_model, res_id, payload)
+        acting_record = self._acting_record(record)
+        context = build_context(acting_record, payload or {}, company=acting_record.env.company)
+        triggers = self.trigger_ids.filtered("active")
+        trigger, explanation = triggers._evaluate(context)
+        explained = trigger or triggers[-1:]
+        return {
+            "holds": explanation.result,
+            "trigger_id": explained.id,
+            "trigger_name": explained.display_name,
+            "conditions": explained.conditions or None,
+            "explanation": dict(explanation.to_dict(), summary=explanation.summary()),
+            "actions": [self._dry_run_action(action, context) for action in self.action_ids],
+        }
+
+    @api.model
+    def get_condition_builder_info(self, event_type=False):
+        """What the condition builder offers for a trigger of ``event_type``, as the context
+        of models/record_context.py holds it: the record model whose fields conditions read,
+        the record's entity names and field aliases, the other roots of the context and the
+        keys that the event carries."""
+        model = ENTITY_MODELS.get((event_type or "").partition(".")[0], "crm.lead")
+        aliases = {**COMMON_ALIASES, **FIELD_ALIASES.get(model, {})}
+        event = EVENT_TYPES.get(event_type)
+        return {
+            "res_model": model,
+            "model_name": self.env["ir.model"]._get(model).name,
+            "entity_names": [name for name, entity_model in ENTITY_MODELS.items() if entity_model == model]
+            + ["record"],
+            "entity_models": ENTITY_MODELS,
+            "aliases": aliases,
+            "named_by_text": sorted(NAMED_BY_TEXT & aliases.keys()),
+            "roots": {"user": "res.users", "company": "res.company"},
+            "event_keys": list(event.context_keys) if event else [],
+        }
+
+    @api.model
+    def get_action_schemas(self):
+        """The config keys of each action type (engine.actions) for the action editor: each
+        key's kind (str, dict, list, number, id or any), allowed values and default."""
+
+        def describe(keys):
+            return {
+                name: {"kind": key.kind, "choices": list(key.choices), "default": key.default}
+                for name, key in keys.items()
+            }
+
+        return {
+            action_type: {
+                "required": describe(schema.required),
+                "optional": describe(schema.optional),
+                "one_of": list(schema.one_of),
+            }
+            for action_type, schema in action_schemas.ACTION_TYPES.items()
+        }
+
+    @api.model
+    def check_conditions(self, conditions):
+        """The message with which saving a trigger would refuse ``conditions`` (JSON text or
+        value), or False: editors check what they build before it is saved."""
+        triggers = self.env["workflow.trigger"]
+        try:
+            triggers.new({"conditions": triggers._parse_json("conditions", conditions)})._check_conditions()
+        except ValidationError as exc:
+            return exc.args[0]
+        return False
+
+    @api.model
+    def check_action_config(self, action_type, config, name=""):
+        """The message with which saving the action ``name`` of ``action_type`` would refuse
+        ``config`` (JSON text or value), or False."""
+        actions = self.env["workflow.action"]
+        try:
+            actions.new({
+                "name": name, "action_type": action_type, "config": actions._parse_json("config", config),
+            })._check_config()
+        except ValidationError as exc:
+            return exc.args[0]
+        return False
+
+    def _manual_target(self, res_model, res_id, payload):
+        """The record to run or test this workflow on by hand, once the caller may read both."""
+        self.check_access("read")
+        if res_model not in self.env or res_model.startswith("workflow."):
+            raise UserError(self.env._("Unknown model '%s'.", res_model))
+        record = self.env[res_model].browse(res_id).exists()
+        if not record:
+            raise UserError(self.env._("%(model)s record %(id)s does not exist.", model=res_model, id=res_id))
+        record.check_access("read")
+        if payload is not None and not isinstance(payload, dict):
+            raise UserError(self.env._("The payload must be a JSON object."))
+        return record
+
+    @api.model
+    def _dry_run_action(self, action, context):
+        """What ``action`` would receive in ``context``: its rendered config, and why it would
+        fail before doing anything (a placeholder that does not render, a bad rendered value)."""
+        outcome = {"id": action.id, "name": action.name, "action_type": action.action_type}
+        try:
+            rendered = templates.render(action.config or {}, context, today=context.get("today"))
+        except TemplateError as exc:
+            return dict(outcome, error=str(exc))
+        outcome["input"] = jsondoc.plain(rendered)
+        try:
+            action_schemas.check_rendered(action.action_type, rendered)
+        except ConfigError as exc:
+            outcome["error"] = str(exc)
+        return outcome

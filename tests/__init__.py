@@ -1,2 +1,4 @@
 from . import test_workflow_definition, test_workflow_demo, test_workflow_execute, test_workflow_rpc
 from . import test_workflow_actions, test_workflow_events
+from . import test_rest_api, test_rest_openapi, test_rest_rpc
+from . import test_ui_backend, test_ui_dry_run, test_ui_tour

@@ -21,6 +21,7 @@ class _Receiver(BaseHTTPRequestHandler):
         self.server.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
         if self.path.startswith("/slow"):
             time.sleep(2)
+            return  # the client gave up waiting: nobody reads an answer any more
         status = int(self.path.rsplit("/", 1)[-1]) if self.path.startswith("/status/") else 200
         payload = json.dumps({"echo": self.headers.get("Authorization"), "ok": status < 300}).encode()
         self.send_response(status)

@@ -129,3 +129,19 @@ class TestWorkflowDefinition(WorkflowCase):
         tie = self.Workflow.create({"name": "Tie", "priority": 50})
         found = self.Workflow.search([("id", "in", (low | high | tie).ids)])
         self.assertEqual(found.ids, [high.id, tie.id, low.id])
+
+    def test_only_administrators_lend_another_users_rights(self):
+        with self.assertRaises(AccessError):
+            self.Workflow.with_user(self.manager).create(example_1_values(run_as_user_id=self.admin.id))
+        own = self.Workflow.with_user(self.manager).create(example_1_values(run_as_user_id=self.manager.id))
+        with self.assertRaises(AccessError):
+            own.with_user(self.manager).write({"run_as_user_id": self.admin.id})
+        lent = self.Workflow.with_user(self.admin).create(example_1_values(run_as_user_id=self.manager.id))
+        self.assertEqual(lent.run_as_user_id, self.manager)
+        lent.with_user(self.manager).write({"name": "Renamed by the manager"})
+        self.assertEqual(lent.run_as_user_id, self.manager)
+
+    def test_the_run_as_user_must_be_a_workflow_manager(self):
+        with self.assertRaises(ValidationError) as caught:
+            self.Workflow.with_user(self.admin).create(example_1_values(run_as_user_id=self.user.id))
+        self.assertIn("the run-as user must be a Workflow Manager", str(caught.exception))

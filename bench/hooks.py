@@ -1,0 +1,147 @@
+"""Cost of the CRM hooks per created lead, next to base_automation doing the same job.
+
+    python3 bench/hooks.py [--leads 200] [--db wf_bench]
+
+Creates (once) a database with workflow_engine and base_automation, then, for each
+scenario inside a transaction that is rolled back, creates leads one by one as the
+administrator (not superuser) and prints the mean cost per lead:
+
+* vanilla: no workflow, no automation rule;
+* 10 / 100 active workflows whose conditions do not match;
+* 10 matching workflows, each running update_field and add_note immediately, and the
+  same job written by hand in Python without any engine, which bounds what any engine
+  can reach;
+* the same with base_automation rules ("On save" rules with a filter domain, whose
+  server actions update a field and post a note).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def addons_path():
+    script = f'source "{ROOT}/scripts/lib.sh" && prepare_addons_path && echo "$ADDONS_PATH"'
+    return subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def ensure_database(db, path):
+    listed = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "odoo", "-lqt"], capture_output=True, text=True, check=True
+    ).stdout
+    exists = any(line.split("|")[0].strip() == db for line in listed.splitlines())
+    print(f"{'updating' if exists else 'creating'} the database {db}...", flush=True)
+    subprocess.run([
+        sys.executable, "-m", "odoo", "-d", db, "--db_host=127.0.0.1", "--db_user=odoo", f"--addons-path={path}",
+        "-u" if exists else "-i", "workflow_engine,base_automation", "--without-demo=all", "--stop-after-init",
+        "--log-level=warn",
+    ], check=True)
+
+
+NO_MATCH = {"field": "expected_revenue", "operator": "gt", "value": 10**12}
+
+
+def add_workflows(env, count, matching):
+    env["workflow.workflow"].create([
+        {
+            "name": f"Bench {index}",
+            "trigger_ids": [(0, 0, {"event_type": "lead.created", "conditions": None if matching else NO_MATCH})],
+            "action_ids": [
+                (0, 0, {"name": "Priority", "ordering": 1, "action_type": "update_field",
+                        "config": {"field": "priority", "value": "2"}}),
+                (0, 0, {"name": "Note", "ordering": 2, "action_type": "add_note",
+                        "config": {"note": "Bench {{lead.name}}"}}),
+            ],
+        }
+        for index in range(count)
+    ])
+
+
+def add_automations(env, count, matching):
+    lead_model = env.ref("crm.model_crm_lead")
+    for index in range(count):
+        rule = env["base.automation"].create({
+            "name": f"Bench rule {index}", "model_id": lead_model.id, "trigger": "on_create_or_write",
+            "filter_domain": "[]" if matching else "[('expected_revenue', '>', 1000000000000)]",
+        })
+        env["ir.actions.server"].create([
+            {"name": "Priority", "model_id": lead_model.id, "state": "object_write", "base_automation_id": rule.id,
+             "update_path": "priority", "update_field_id": env.ref("crm.field_crm_lead__priority").id,
+             "value": "2", "evaluation_type": "value"},
+            {"name": "Note", "model_id": lead_model.id, "state": "code", "base_automation_id": rule.id,
+             "code": "record.message_post(body='Bench %s' % record.name, subtype_xmlid='mail.mt_note')"},
+        ])
+
+
+def hand_written_job(lead):
+    """What 10 matching workflows do to a new lead, written by hand without any engine."""
+    for _index in range(10):
+        lead.write({"priority": "2"})
+        lead._message_log_batch({lead.id: f"Bench {lead.name}"}, message_type="comment")
+
+
+def time_lead_creation(env, count, after_create=None):
+    leads = env["crm.lead"].with_user(env.ref("base.user_admin"))
+    for index in range(5):
+        leads.create({"name": f"Warm-up {index}", "type": "lead"})
+    env.flush_all()
+    start = time.perf_counter()
+    for index in range(count):
+        lead = leads.create({"name": f"Lead {index}", "type": "lead", "expected_revenue": 1000})
+        if after_create:
+            after_create(lead)
+        env.flush_all()
+    return (time.perf_counter() - start) / count * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="wf_bench")
+    parser.add_argument("--leads", type=int, default=200)
+    parser.add_argument("--only", help="run only the scenarios whose label contains this text (vanilla always runs)")
+    args = parser.parse_args()
+
+    import odoo
+    from odoo import api
+    from odoo.modules.registry import Registry
+
+    path = addons_path()
+    ensure_database(args.db, path)
+    odoo.tools.config.parse_config(["--db_host=127.0.0.1", "--db_user=odoo", f"--addons-path={path}"])
+    registry = Registry(args.db)
+    scenarios = [
+        ("vanilla crm.lead create", None),
+        ("hand-written: 10 x (write + log note), no engine", hand_written_job),
+        ("10 non-matching workflows", lambda env: add_workflows(env, 10, matching=False)),
+        ("100 non-matching workflows", lambda env: add_workflows(env, 100, matching=False)),
+        ("10 matching workflows (update_field + add_note)", lambda env: add_workflows(env, 10, matching=True)),
+        ("10 non-matching base_automation rules", lambda env: add_automations(env, 10, matching=False)),
+        ("100 non-matching base_automation rules", lambda env: add_automations(env, 100, matching=False)),
+        ("10 matching base_automation rules (write + note)", lambda env: add_automations(env, 10, matching=True)),
+    ]
+    print(f"{args.leads} leads created one by one as the administrator, database {args.db}")
+    print(f"{'scenario':52} {'ms/lead':>9} {'vs vanilla':>11}")
+    vanilla = None
+    for label, setup in scenarios:
+        if args.only and setup and args.only not in label:
+            continue
+        with registry.cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            if setup is hand_written_job:
+                cost = time_lead_creation(env, args.leads, after_create=hand_written_job)
+            else:
+                if setup:
+                    setup(env)
+                env.flush_all()
+                cost = time_lead_creation(env, args.leads)
+            cr.rollback()
+        vanilla = vanilla or cost
+        print(f"{label:52} {cost:9.2f} {(cost / vanilla - 1) * 100:+10.1f}%", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+import { expect, test } from "@odoo/hoot";
+import { queryAllTexts } from "@odoo/hoot-dom";
+import { defineModels, fields, models, mountView } from "@web/../tests/web_test_helpers";
+import { defineWorkflowModels, mockJsonField } from "./workflow_test_helpers";
+
+class WorkflowDryRunWizard extends models.Model {
+    _name = "workflow.dry.run.wizard";
+
+    result = fields.Json();
+}
+
+defineWorkflowModels();
+defineModels([WorkflowDryRunWizard]);
+
+const EXPLAINED = {
+    holds: false,
+    trigger_id: 3,
+    trigger_name: "Lead created",
+    conditions: {
+        and: [
+            { field: "expected_revenue", operator: "gte", value: 50000 },
+            { field: "email_from", operator: "ne", value: null },
+        ],
+    },
+    explanation: {
+        result: false,
+        decisive: { path: "and[0]", field: "expected_revenue", operator: "gte", expected: 50000, actual: 10, result: false },
+        leaves: [{ path: "and[0]", field: "expected_revenue", operator: "gte", expected: 50000, actual: 10, result: false }],
+        summary: "and[0]: expected_revenue gte 50000 → actual 10 (false)",
+    },
+    actions: [
+        { id: 1, name: "Qualify", action_type: "update_field", input: { field: "stage_id", value: "Qualified" } },
+        { id: 2, name: "Notify", action_type: "send_notification", error: "message: undefined variable 'lead.typo'" },
+    ],
+};
+
+async function showResult(result) {
+    WorkflowDryRunWizard._records = [{ id: 1, result: JSON.stringify(result) }];
+    mockJsonField("workflow.dry.run.wizard", "result");
+    await mountView({
+        type: "form",
+        resModel: "workflow.dry.run.wizard",
+        resId: 1,
+        arch: `<form><field name="result" widget="workflow_dry_run_result"/></form>`,
+    });
+}
+
+test("shows which comparison decided, with the values compared, and what each action would get", async () => {
+    await showResult(EXPLAINED);
+
+    expect(".o_wf_dry_run_verdict").toHaveClass("o_wf_does_not_hold");
+    expect(".o_wf_dry_run_summary").toHaveText("and[0]: expected_revenue gte 50000 → actual 10 (false)");
+    expect(".o_wf_dry_run_leaf[data-path='and[0]']").toHaveAttribute("data-status", "failed");
+    expect(".o_wf_dry_run_leaf[data-path='and[0]'] .o_wf_dry_run_actual").toHaveText("10");
+    expect(".o_wf_dry_run_leaf[data-path='and[0]'] .o_wf_dry_run_decisive").toHaveCount(1);
+    expect(".o_wf_dry_run_leaf[data-path='and[1]']").toHaveAttribute("data-status", "skipped");
+    expect(queryAllTexts(".o_wf_dry_run_action[data-action-type=update_field] .o_wf_dry_run_input th")).toEqual([
+        "field",
+        "value",
+    ]);
+    expect(".o_wf_dry_run_action[data-action-type=send_notification] .o_wf_dry_run_action_error").toHaveText(
+        "message: undefined variable 'lead.typo'"
+    );
+});
+
+test("a workflow whose conditions hold, and one without conditions", async () => {
+    await showResult({
+        ...EXPLAINED,
+        holds: true,
+        conditions: null,
+        explanation: { result: true, decisive: null, leaves: [], summary: "no condition (true)" },
+        actions: [],
+    });
+    expect(".o_wf_dry_run_verdict").toHaveClass("o_wf_holds");
+    expect(".o_wf_dry_run_leaf").toHaveCount(0);
+    expect(".o_wf_dry_run").toHaveText(/No condition: the workflow always runs/);
+});
+
+test("an error of the test itself, and no record picked yet", async () => {
+    await showResult({ error: "The payload must be a JSON object." });
+    expect(".o_wf_dry_run_error").toHaveText("The payload must be a JSON object.");
+});
+
+test("asks for a record first", async () => {
+    await showResult(false);
+    expect(".o_wf_dry_run_empty").toHaveCount(1);
+});

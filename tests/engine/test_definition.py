@@ -1,0 +1,150 @@
+import copy
+import json
+
+import pytest
+
+from engine.definition import validate
+
+EXAMPLE_2 = {
+    "name": "Deal reached Proposition",
+    "description": "E-mail the owner, note the change, move the forecast.",
+    "active": True,
+    "priority": 10,
+    "company_id": 1,
+    "run_as_user_id": 2,
+    "triggers": [{
+        "event_type": "deal.stage_changed",
+        "custom_event": None,
+        "conditions": {"field": "new_stage", "operator": "eq", "value": "Proposition"},
+        "active": True,
+        "sequence": 10,
+    }],
+    "actions": [
+        {"name": "E-mail the owner", "action_type": "send_email", "ordering": 1, "allow_failure": True,
+         "config": {"to": "{{deal.owner.email}}", "subject": "{{deal.name}} reached {{new_stage}}",
+                    "body": "Moved from {{old_stage}}."}},
+        {"name": "Note", "action_type": "add_note", "ordering": 2, "allow_failure": False,
+         "config": {"entity_type": "deal", "entity_id": "{{deal.id}}", "note": "Proposition sent"}},
+        {"name": "Forecast", "action_type": "update_field", "ordering": 3,
+         "config": {"field": "date_deadline", "value": "{{today+30}}"}},
+    ],
+}
+
+
+def example(**changes):
+    document = copy.deepcopy(EXAMPLE_2)
+    document.update(changes)
+    return document
+
+
+def paths(errors):
+    return [error["path"] for error in errors]
+
+
+def test_valid_documents_have_no_error():
+    assert validate(EXAMPLE_2) == []
+    assert validate({"name": "Only a name"}) == []
+    assert validate(example(company_id=None, run_as_user_id=None, description=None)) == []
+
+
+def test_read_only_keys_of_a_returned_document_are_ignored():
+    returned = example(id=7, run_count=3, failed_run_count=1)
+    returned["triggers"][0]["id"] = 11
+    returned["actions"][0]["id"] = 12
+    assert validate(returned) == []
+
+
+def test_every_error_is_listed_with_its_path_in_document_order():
+    document = example(priority="high", colour="red")
+    document["triggers"][0]["conditions"] = {"and": [
+        {"field": "stage", "operator": "eq", "value": "New"},
+        {"field": "stage", "operator": "equals", "value": "Won"},
+    ]}
+    document["actions"][0]["config"]["subject"] = 42
+    document["actions"][2]["config"]["value"] = "{{ today + }}"
+    errors = validate(document)
+    assert paths(errors) == [
+        "colour",
+        "priority",
+        "triggers[0].conditions.and[1]",
+        "actions[0].config.subject",
+        "actions[2].config.value",
+    ]
+    by_path = {error["path"]: error for error in errors}
+    assert by_path["triggers[0].conditions.and[1]"] == {
+        "code": "invalid_condition", "message": "unknown operator 'equals'", "path": "triggers[0].conditions.and[1]",
+    }
+    assert by_path["actions[0].config.subject"]["code"] == "invalid_config"
+    assert by_path["actions[2].config.value"]["code"] == "template_error"
+    assert by_path["colour"]["message"] == "unknown key"
+    assert by_path["priority"]["message"] == "must be an integer, got str"
+    json.dumps(errors)
+
+
+def test_a_document_that_is_not_an_object_is_one_error_at_the_root():
+    assert validate(["name"]) == [
+        {"code": "invalid_definition", "message": "must be an object, got list", "path": "<root>"}
+    ]
+
+
+@pytest.mark.parametrize(("document", "path", "message"), [
+    ({}, "name", "missing required key"),
+    ({"name": "  "}, "name", "must not be empty"),
+    ({"name": None}, "name", "must not be null"),
+    ({"name": "x", "active": "yes"}, "active", "must be true or false, got str"),
+    ({"name": "x", "priority": True}, "priority", "must be an integer, got bool"),
+    ({"name": "x", "priority": 2**31}, "priority", "must be between -2147483647 and 2147483647, got 2147483648"),
+    ({"name": "x", "company_id": 0}, "company_id", "must be between 1 and 2147483647, got 0"),
+    ({"name": "x", "run_as_user_id": "admin"}, "run_as_user_id", "must be an integer, got str"),
+    ({"name": "x", "description": 3}, "description", "must be a string, got int"),
+    ({"name": "x", "triggers": {}}, "triggers", "must be a list, got dict"),
+    ({"name": "x", "actions": None}, "actions", "must not be null"),
+    ({"name": "x", "triggers": ["deal.won"]}, "triggers[0]", "must be an object, got str"),
+    ({"name": "x", "triggers": [{}]}, "triggers[0].event_type", "missing required key"),
+    ({"name": "x", "triggers": [{"event_type": "deal.closed"}]}, "triggers[0].event_type",
+     "unknown value 'deal.closed', expected one of 'timeline.event', 'lead.created', 'lead.converted', "
+     "'deal.stage_changed', 'deal.won', 'deal.lost', 'contact.created', 'account.created', 'custom'"),
+    ({"name": "x", "triggers": [{"event_type": "custom"}]}, "triggers[0].custom_event",
+     "a custom trigger needs the name of its event"),
+    ({"name": "x", "triggers": [{"event_type": "deal.won", "sequence": 1.5}]}, "triggers[0].sequence",
+     "must be an integer, got float"),
+    ({"name": "x", "triggers": [{"event_type": "deal.won", "when": "now"}]}, "triggers[0].when", "unknown key"),
+    ({"name": "x", "triggers": [{"event_type": "deal.won", "conditions": []}]}, "triggers[0].conditions",
+     "condition must be an object, got an empty list"),
+    ({"name": "x", "triggers": [{"event_type": "deal.won", "conditions": {"not": {"field": "a"}}}]},
+     "triggers[0].conditions.not", "missing key 'operator'"),
+    ({"name": "x", "actions": [{"action_type": "add_note", "config": {"note": "n"}}]}, "actions[0].name",
+     "missing required key"),
+    ({"name": "x", "actions": [{"name": "a", "action_type": "fax"}]}, "actions[0].action_type",
+     "unknown value 'fax', expected one of 'send_email', 'add_note', 'update_field', 'enqueue_export', "
+     "'create_task', 'send_notification', 'call_webhook'"),
+    ({"name": "x", "actions": [{"name": "a", "action_type": "add_note"}]}, "actions[0].config",
+     "missing required key 'note'"),
+    ({"name": "x", "actions": [{"name": "a", "action_type": "add_note", "config": "note"}]}, "actions[0].config",
+     "must be an object, got str"),
+    ({"name": "x", "actions": [{"name": "a", "action_type": "add_note", "config": {"note": "n", "visibility": "all"}}]},
+     "actions[0].config.visibility", "must be one of 'internal', 'public'"),
+    ({"name": "x", "actions": [{"name": "a", "action_type": "add_note", "config": {"note": "n"},
+                                "allow_failure": 1}]},
+     "actions[0].allow_failure", "must be true or false, got int"),
+])
+def test_each_kind_of_error_names_its_path(document, path, message):
+    errors = validate(document)
+    assert [(error["path"], error["message"]) for error in errors] == [(path, message)]
+
+
+def test_errors_of_several_triggers_and_actions_are_all_reported():
+    document = {
+        "name": "x",
+        "triggers": [{"event_type": "deal.won", "conditions": {"field": "a", "operator": "like", "value": 1}}] * 2,
+        "actions": [{"name": "a", "action_type": "send_email", "config": {"to": "x"}}] * 3,
+    }
+    assert paths(validate(document)) == [
+        "triggers[0].conditions", "triggers[1].conditions",
+        "actions[0].config", "actions[1].config", "actions[2].config",
+    ]
+
+
+def test_an_action_of_unknown_type_does_not_have_its_config_checked():
+    errors = validate({"name": "x", "actions": [{"name": "a", "action_type": "fax", "config": 5}]})
+    assert paths(errors) == ["actions[0].action_type"]
