@@ -265,3 +265,17 @@ class TestWorkflowActions(WorkflowCase):
         })
         self.assertEqual(run.state, "failed")
         self.assertIn("config.filters.colour__eq: crm.lead has no field 'colour'", run.action_run_ids.error)
+
+    def test_add_note_internal_is_a_log_note_and_public_a_message_to_followers(self):
+        follower = self.env["res.partner"].create({"name": "Follower", "email": "follower@example.com"})
+        self.lead.message_subscribe(partner_ids=follower.ids)
+        internal = self._run("add_note", {"note": "For the team", "visibility": "internal"})
+        public = self._run("add_note", {"note": "For everyone", "visibility": "public"})
+        note = self.env["mail.message"].browse(internal.action_run_ids.output["message_ids"])
+        message = self.env["mail.message"].browse(public.action_run_ids.output["message_ids"])
+        self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertTrue(note.is_internal)
+        self.assertFalse(note.notification_ids)
+        self.assertEqual(message.subtype_id, self.env.ref("mail.mt_comment"))
+        self.assertIn(follower, message.notification_ids.res_partner_id)
+        self.assertEqual((note.model, note.res_id, message.res_id), ("crm.lead", self.lead.id, self.lead.id))
