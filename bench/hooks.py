@@ -123,24 +123,27 @@ def main():
         ("100 non-matching base_automation rules", lambda env: add_automations(env, 100, matching=False)),
         ("10 matching base_automation rules (write + note)", lambda env: add_automations(env, 10, matching=True)),
     ]
-    print(f"{args.leads} leads created one by one as the administrator, database {args.db}")
-    print(f"{'scenario':52} {'ms/lead':>9} {'vs vanilla':>11}")
+    # Each matching base_automation rule's write re-enters every rule: fewer leads keep it to minutes.
+    slow_scenarios = {scenarios[-1][0]: max(args.leads // 10, 5)}
+    print(f"leads created one by one as the administrator, database {args.db}")
+    print(f"{'scenario':52} {'leads':>6} {'ms/lead':>9} {'vs vanilla':>11}")
     vanilla = None
     for label, setup in scenarios:
         if args.only and setup and args.only not in label:
             continue
+        leads = slow_scenarios.get(label, args.leads)
         with registry.cursor() as cr:
             env = api.Environment(cr, odoo.SUPERUSER_ID, {})
             if setup is hand_written_job:
-                cost = time_lead_creation(env, args.leads, after_create=hand_written_job)
+                cost = time_lead_creation(env, leads, after_create=hand_written_job)
             else:
                 if setup:
                     setup(env)
                 env.flush_all()
-                cost = time_lead_creation(env, args.leads)
+                cost = time_lead_creation(env, leads)
             cr.rollback()
         vanilla = vanilla or cost
-        print(f"{label:52} {cost:9.2f} {(cost / vanilla - 1) * 100:+10.1f}%", flush=True)
+        print(f"{label:52} {leads:6} {cost:9.2f} {(cost / vanilla - 1) * 100:+10.1f}%", flush=True)
 
 
 if __name__ == "__main__":

@@ -2,17 +2,17 @@
 # Sets up and runs the whole test suite of workflow_engine:
 #   lint (ruff, pylint-odoo), the pure-Python engine suite, and, when Odoo 18.0 is
 #   importable, the Odoo suite on fresh databases (installed without and with demo data).
-# Options: --odoo-suites also runs Odoo's own crm, mail and base_automation tests with the
-#          addon installed (long).
+# It also runs Odoo's own crm, mail and base_automation suites with the addon installed, to
+# show the addon breaks none of them (about 10 minutes); --quick leaves them out.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ADDON_DIR" || exit 1
 
-WITH_ODOO_SUITES=0
+WITH_ODOO_SUITES=1
 for arg in "$@"; do
     case "$arg" in
-        --odoo-suites) WITH_ODOO_SUITES=1 ;;
-        *) echo "usage: $0 [--odoo-suites]"; exit 2 ;;
+        --quick) WITH_ODOO_SUITES=0 ;;
+        *) echo "usage: $0 [--quick]"; exit 2 ;;
     esac
 done
 
@@ -90,9 +90,12 @@ run_odoo_tests "wf_test_nodemo_$$" "addon without demo data" \
 run_odoo_tests "wf_test_demo_$$" "addon with demo data" \
     -i workflow_engine --test-enable --test-tags=/workflow_engine:TestWorkflowDemo
 if [ "$WITH_ODOO_SUITES" = 1 ]; then
+    # This one mail tour fails on this Odoo 18.0 snapshot with Debian's Chromium whether or not
+    # the addon is installed (a database with mail alone fails it the same way): left out.
     run_odoo_tests "wf_test_odoo_$$" "Odoo's crm, mail and base_automation with the addon" \
         -i workflow_engine,crm,mail,base_automation --without-demo=all --test-enable \
-        --test-tags=/crm,/mail,/base_automation
+        --test-tags=/crm,/mail,/base_automation,-/mail:TestDiscussSubChannels.test_04_sub_channel_panel_search
+    echo "(left out: mail's TestDiscussSubChannels.test_04_sub_channel_panel_search, failing without the addon too)"
 fi
 
 echo
