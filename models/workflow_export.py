@@ -24,19 +24,20 @@ class WorkflowExport(models.Model):
         "res.users", required=True, readonly=True,
         help="The workflow's run-as user: the export contains what this user may read.",
     )
-    company_id = fields.Many2one("res.company", readonly=True)
-    res_model = fields.Char(string="Model", required=True, readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True, help="The company the export reads in.")
+    res_model = fields.Char(string="Model", required=True, readonly=True, help="The model whose records are exported.")
     domain = fields.Json(readonly=True, help="Which records the export contains.")
     field_names = fields.Json(readonly=True, help="The exported columns; empty for the model's usual ones.")
     email_to = fields.Char(required=True, readonly=True, help="Who receives the CSV file.")
     state = fields.Selection(
         [("pending", "Pending"), ("done", "Sent"), ("failed", "Failed")],
         default="pending", required=True, readonly=True, index=True,
+        help="Pending: waiting for the export cron. Sent: the CSV was built and e-mailed. Failed: see the error.",
     )
-    record_count = fields.Integer(readonly=True)
-    attachment_id = fields.Many2one("ir.attachment", readonly=True)
-    mail_id = fields.Many2one("mail.mail", readonly=True)
-    error = fields.Text(readonly=True)
+    record_count = fields.Integer(readonly=True, help="How many records the CSV file holds.")
+    attachment_id = fields.Many2one("ir.attachment", readonly=True, help="The CSV file.")
+    mail_id = fields.Many2one("mail.mail", readonly=True, help="The e-mail that carries the CSV file.")
+    error = fields.Text(readonly=True, help="Why the export failed.")
 
     @api.model
     def _cron_send_pending(self):

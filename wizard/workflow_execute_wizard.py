@@ -9,7 +9,9 @@ class WorkflowExecuteWizard(models.TransientModel):
     _name = "workflow.execute.wizard"
     _description = "Run a Workflow by Hand"
 
-    workflow_id = fields.Many2one("workflow.workflow", required=True, ondelete="cascade")
+    workflow_id = fields.Many2one(
+        "workflow.workflow", required=True, ondelete="cascade", help="The workflow to run by hand."
+    )
     record_ref = fields.Reference(
         [("crm.lead", "Lead / Opportunity"), ("res.partner", "Contact")],
         string="Record", required=True,
