@@ -139,6 +139,11 @@ class WorkflowApi(http.Controller):
             domain.append(("create_date", "<", end + timedelta(days=1)) if is_day else ("create_date", "<=", end))
         return _json(_page(request.env["workflow.run"], domain, limit, offset, _run_summary))
 
+    @api_route("/api/v1/workflows/<int:workflow_id>/versions/", "GET")
+    def list_versions(self, workflow_id, limit=None, offset=None):
+        domain = [("workflow_id", "=", _visible_record("workflow.workflow", workflow_id).id)]
+        return _json(_page(request.env["workflow.version"], domain, limit, offset, _version_document))
+
     @api_route("/api/v1/workflow-runs/<int:run_id>/", "GET")
     def read_run(self, run_id):
         return _json(_run_document(_visible_record("workflow.run", run_id)))
@@ -320,6 +325,18 @@ def _run_summary(run):
     }
 
 
+def _version_document(version):
+    return {
+        "id": version.id,
+        "workflow_id": version.workflow_id.id,
+        "version": version.version,
+        "author_id": version.author_id.id or None,
+        "created_at": _timestamp(version.create_date),
+        "changes": version.changes or None,
+        "definition": version.snapshot,
+    }
+
+
 def _run_document(run):
     """The run with its action runs; the tracebacks only for workflow administrators."""
     with_traceback = request.env.user.has_group(ADMIN_GROUP)
@@ -342,8 +359,8 @@ def _run_document(run):
         action_runs.append(document)
     return dict(
         _run_summary(run),
-        payload=run.payload,
-        explanation=run.explanation,
+        payload=run.payload or None,
+        explanation=run.explanation or None,
         idempotency_key=run.idempotency_key or None,
         user_id=run.user_id.id or None,
         company_id=run.company_id.id or None,

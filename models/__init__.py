@@ -6,6 +6,8 @@ from . import crm_lead
 from . import ir_http
 from . import mail_message
 from . import mail_thread
+from . import res_company
+from . import res_config_settings
 from . import res_partner
 from . import workflow_action
 from . import workflow_action_run
@@ -13,4 +15,5 @@ from . import workflow_export
 from . import workflow_run
 from . import workflow_secret
 from . import workflow_trigger
+from . import workflow_version
 from . import workflow_workflow

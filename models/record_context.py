@@ -12,6 +12,7 @@ from odoo import fields
 from odoo.exceptions import AccessError
 
 from ..engine.events import ENTITY_MODELS
+from ..engine.masking import Masked
 
 FIELD_ALIASES = {
     "crm.lead": {
@@ -49,13 +50,14 @@ class RecordContext(Mapping):
     ``{"field": "user_id", "operator": "eq", "value": 2}`` read naturally.
     """
 
-    __slots__ = ("_record", "_memo")
+    __slots__ = ("_record", "_memo", "_masked")
 
     def __init__(self, record, memo=None):
         self._record = record
         # Values already read, when the view may keep them: while the conditions of many
         # workflows are evaluated on one event, nothing writes the record.
         self._memo = memo
+        self._masked = None
 
     def __getitem__(self, key):
         memo = self._memo
@@ -83,6 +85,10 @@ class RecordContext(Mapping):
             raise KeyError(key) from exc
         if key in NAMED_BY_TEXT:
             return value.display_name or None
+        if self._masked is None:
+            self._masked = masked_fields(record)
+        if name in self._masked and value:
+            return Masked(value)
         return self._convert(field, value, self._memo is not None)
 
     def __iter__(self):
@@ -126,6 +132,29 @@ class RecordContext(Mapping):
         return None if value is False else value
 
 
+def masked_fields(record):
+    """The fields of ``record``'s model that its environment's user sees masked (see
+    res.company's workflow masking settings)."""
+    env = record.env
+    fields_masked, unmasking_groups = env.company._workflow_masking()
+    if not fields_masked or unmasking_groups & set(env.user.sudo().groups_id.ids):
+        return frozenset()
+    return frozenset(name for model, name in fields_masked if model == record._name)
+
+
+def masked_event_keys(record, event_keys):
+    """``event_keys`` with the values of masked fields of ``record`` (in the ``*_data`` values
+    of its event, as hooks pass the written values) masked, for the run's payload."""
+    names = masked_fields(record) if record else frozenset()
+    if not names:
+        return event_keys
+    return {
+        key: {name: Masked(item) if name in names and item else item for name, item in value.items()}
+        if key.endswith("_data") and isinstance(value, dict) else value
+        for key, value in event_keys.items()
+    }
+
+
 def build_context(record, event_keys, company=None, memoize=False):
     """The condition and template context of an event on ``record`` (possibly empty).
 
@@ -136,7 +165,7 @@ def build_context(record, event_keys, company=None, memoize=False):
     read once: for evaluating conditions, not for running actions that change the record.
     """
     env = record.env
-    names = dict(event_keys)
+    names = dict(masked_event_keys(record, event_keys))
     names.setdefault("user", RecordContext(env.user))
     names.setdefault("company", RecordContext(company or env.company))
     names.setdefault("today", fields.Date.context_today(record.with_context(tz=env.user.tz)))

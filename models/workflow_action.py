@@ -1,5 +1,6 @@
 import ipaddress
 import json
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -7,7 +8,7 @@ import requests
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools.mail import email_normalize, email_split_and_format
 
 from ..engine import actions as schemas
@@ -33,6 +34,17 @@ ENTITY_DOMAINS = {
 FILTER_DOMAIN_OPERATORS = {
     "eq": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "in", "contains": "ilike",
 }
+
+ADMIN_GROUP = "workflow_engine.group_workflow_admin"
+MANAGER_GROUP = "workflow_engine.group_workflow_manager"
+ADMIN_ONLY_TYPES = frozenset({"call_webhook", "enqueue_export"})
+"""Action types that reach outside the CRM: only Workflow Administrators may use them."""
+CONTACT_PLACEHOLDER = re.compile(
+    r"\{\{\s*(?:(?:lead|deal|contact|account|record)\.(?:email|email_from|partner_id\.email|owner\.email"
+    r"|user_id\.email)|user\.email)\s*\}\}"
+)
+"""The placeholders a Workflow Manager's e-mail may be sent to: the record's own contacts
+(its e-mail, its partner's) and internal users (its salesperson, the run-as user)."""
 
 ACTION_TYPES = [
     ("send_email", "Send Email"),
@@ -104,12 +116,88 @@ class WorkflowAction(models.Model):
                       name=action.name, error=exc)
                 ) from exc
 
+    @api.constrains("action_type", "config")
+    def _check_saving_user_capability(self):
+        if not self.env.su:
+            for action in self:
+                action._check_capability(self.env.user)
+
     @api.model
     def _parse_json(self, name, value):
         try:
             return super()._parse_json(name, value)
         except ConfigError as exc:
             raise ValidationError(self.env._("Invalid configuration: %s", exc)) from exc
+
+    def _check_capability(self, user):
+        """Raise AccessError, naming this action and the group it needs, unless ``user``'s role allows it."""
+        problem = self._capability_problem(user)
+        if problem:
+            raise AccessError(problem)
+
+    def _capability_problem(self, user):
+        """Why ``user``'s role does not allow this action, or None."""
+        self.ensure_one()
+        group = self._required_group()
+        if user.has_group(group):
+            return None
+        return self.env._(
+            "The action '%(name)s' (%(type)s) needs the group %(group)s.",
+            name=self.name, type=self.action_type, group=self.env.ref(group).sudo().full_name,
+        )
+
+    def _required_group(self):
+        if self.action_type in ADMIN_ONLY_TYPES:
+            return ADMIN_GROUP
+        if self.action_type == "send_email" and not all(
+            self._is_internal_recipient(address) for address in self._configured_recipients()
+        ):
+            return ADMIN_GROUP
+        return MANAGER_GROUP
+
+    def _configured_recipients(self):
+        config = self.config if isinstance(self.config, dict) else {}
+        return [
+            part.strip() for key in ("to", "cc") for part in str(config.get(key) or "").split(",") if part.strip()
+        ]
+
+    def _is_internal_recipient(self, address):
+        """Whether a configured recipient stays inside the company: a placeholder of
+        CONTACT_PLACEHOLDER, or the e-mail of an internal user."""
+        if templates.is_template(address):
+            return bool(CONTACT_PLACEHOLDER.fullmatch(address))
+        return self._is_internal_user_email(address)
+
+    @api.model
+    def _is_internal_user_email(self, address):
+        normalized = email_normalize(address)
+        return bool(normalized) and bool(self.env["res.users"].sudo().search_count(
+            [("share", "=", False), ("email_normalized", "=", normalized)], limit=1
+        ))
+
+    @api.model
+    def _check_rendered_recipients(self, target, addresses):
+        """At run time, a Workflow Manager's e-mail goes only to internal users and to the
+        e-mail addresses of the records it is about (and of their partners)."""
+        if target.env.user.has_group(ADMIN_GROUP):
+            return
+        contacts = set()
+        for entity in target:
+            for name in ("email_from", "email", "email_normalized"):
+                if name in entity._fields and entity[name]:
+                    contacts.add(email_normalize(entity[name]))
+            if "partner_id" in entity._fields and entity.partner_id.email:
+                contacts.add(email_normalize(entity.partner_id.email))
+        outside = [
+            address for address in addresses
+            if email_normalize(address) not in contacts and not self._is_internal_user_email(address)
+        ]
+        if outside:
+            raise ActionError(
+                f"{target.env.user.login} may only e-mail internal users and the record's contacts, not "
+                f"{', '.join(outside)}; other addresses need the group Workflow Engine / Administrator",
+                path="config.to",
+            )
 
     def _render_input(self, run, context):
         """This action's config rendered for ``run``, and the secret values it may hold.
@@ -184,6 +272,9 @@ class WorkflowAction(models.Model):
                 f"not a valid e-mail address: {', '.join(invalid) or repr(config['to'])}",
                 path="config.to",
             )
+        self._check_rendered_recipients(target, addresses + [
+            address for address in email_split_and_format(config.get("cc") or "") if address
+        ])
         body = self._email_body(target, config)
         partners = target.env["res.partner"].concat(
             *target.env["res.partner"]._find_or_create_from_emails(addresses)

@@ -12,29 +12,41 @@ class WorkflowActionRun(models.Model):
     _order = "run_id desc, ordering, id"
 
     run_id = fields.Many2one(
-        "workflow.run", required=True, ondelete="cascade", index=True, readonly=True
+        "workflow.run", required=True, ondelete="cascade", index=True, readonly=True,
+        help="The run this action was part of.",
     )
     action_id = fields.Many2one(
         "workflow.action", ondelete="set null", readonly=True,
         help="The action definition; kept empty once the action is deleted, the run log stays.",
     )
     name = fields.Char(readonly=True, help="The action's name when it ran.")
-    action_type = fields.Selection(ACTION_TYPES, readonly=True)
-    ordering = fields.Integer(readonly=True)
+    action_type = fields.Selection(ACTION_TYPES, readonly=True, help="The action's type when it ran.")
+    ordering = fields.Integer(readonly=True, help="The action's place in the run.")
     state = fields.Selection(
         [("success", "Success"), ("failed", "Failed"), ("skipped", "Skipped")],
         required=True, readonly=True,
         help="Skipped: a failed action before this one stopped the run.",
     )
-    duration_ms = fields.Float(string="Duration (ms)", readonly=True, aggregator="avg")
-    error = fields.Text(readonly=True)
-    error_code = fields.Char(readonly=True)
-    traceback = fields.Text(readonly=True, groups="workflow_engine.group_workflow_admin")
+    attempt = fields.Integer(
+        readonly=True, help="Which attempt of the run this is from: 1 for the first try, then one per retry."
+    )
+    retryable = fields.Boolean(
+        readonly=True, help="The failure was temporary (a timeout, a server error): trying again may succeed."
+    )
+    duration_ms = fields.Float(
+        string="Duration (ms)", readonly=True, aggregator="avg", help="How long the action took."
+    )
+    error = fields.Text(readonly=True, help="Why the action failed, with the path of what was wrong.")
+    error_code = fields.Char(readonly=True, help="Machine-readable kind of the error (template_error, ...).")
+    traceback = fields.Text(
+        readonly=True, groups="workflow_engine.group_workflow_admin",
+        help="Where the failure happened in the code; for Administrators.",
+    )
     input = fields.Json(readonly=True, help="The action's configuration after rendering.")
     output = fields.Json(readonly=True, help="What the action produced (ids, statuses).")
-    input_text = fields.Text(compute="_compute_json_texts", string="Input (JSON)")
-    output_text = fields.Text(compute="_compute_json_texts", string="Output (JSON)")
-    company_id = fields.Many2one(related="run_id.company_id", store=True)
+    input_text = fields.Text(compute="_compute_json_texts", string="Input (JSON)", help="The input, as JSON text.")
+    output_text = fields.Text(compute="_compute_json_texts", string="Output (JSON)", help="The output, as JSON text.")
+    company_id = fields.Many2one(related="run_id.company_id", store=True, help="The company of the run.")
 
     @api.depends("input", "output")
     def _compute_json_texts(self):

@@ -6,9 +6,10 @@ from ..engine import jsondoc
 class WorkflowDefinitionMixin(models.AbstractModel):
     """What the models that define a workflow (workflows, triggers, actions) share.
 
-    Changing a definition invalidates the cache of active triggers that the CRM hooks read,
-    and the JSON fields listed in ``_json_fields`` also accept JSON text, as forms and
-    XML-RPC clients send it.
+    Changing a definition invalidates the cache of active triggers that the CRM hooks read and
+    saves a new version of the workflows it changed (see workflow.version), and the JSON
+    fields listed in ``_json_fields`` also accept JSON text, as forms and XML-RPC clients
+    send it.
     """
 
     _name = "workflow.definition.mixin"
@@ -20,15 +21,37 @@ class WorkflowDefinitionMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         self.env.registry.clear_cache()
-        return super().create([self._parse_json_vals(vals) for vals in vals_list])
+        records = super(WorkflowDefinitionMixin, self._deferring_versions()).create(
+            [self._parse_json_vals(vals) for vals in vals_list]
+        ).with_env(self.env)
+        records._save_versions(records._definition_workflows())
+        return records
 
     def write(self, vals):
         self.env.registry.clear_cache()
-        return super().write(self._parse_json_vals(vals))
+        result = super(WorkflowDefinitionMixin, self._deferring_versions()).write(self._parse_json_vals(vals))
+        self._save_versions(self._definition_workflows())
+        return result
 
     def unlink(self):
         self.env.registry.clear_cache()
-        return super().unlink()
+        workflows = self._definition_workflows()
+        result = super().unlink()
+        self._save_versions(workflows)
+        return result
+
+    def _definition_workflows(self):
+        """The workflows whose definition these records are part of."""
+        return self.workflow_id
+
+    def _deferring_versions(self):
+        # A form saves a workflow with its triggers and actions in one write: the nested
+        # writes of the triggers and actions leave the one version to the outermost write.
+        return self.with_context(workflow_versions_deferred=True)
+
+    def _save_versions(self, workflows):
+        if not self.env.context.get("workflow_versions_deferred"):
+            self.env["workflow.version"]._record(workflows)
 
     @api.model
     def _parse_json_vals(self, vals):

@@ -2,14 +2,31 @@ import logging
 import time
 import traceback
 import uuid
+from datetime import timedelta
 
-from odoo import api, fields, models
+import psycopg2
+
+from odoo import SUPERUSER_ID, api, fields, models, tools
+from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..engine import jsondoc
 from ..engine.exceptions import ActionError, WorkflowError
+from .record_context import build_context
+from .workflow_workflow import RunCapabilityError
 
 _logger = logging.getLogger(__name__)
+
+QUEUE_BATCH = 100
+"""Runs one queue worker claims at a time."""
+WORKER_TIMEOUT_PARAM = "workflow_engine.queue_worker_timeout"
+DEFAULT_WORKER_TIMEOUT = 600
+"""Seconds a running queued run may go without news from its worker before it is queued again."""
+CONFLICT_RETRY_DELAY = 5
+"""Seconds a run waits after a database conflict (a concurrent update) before it is tried again."""
+QUEUE_CRON_XMLID = "workflow_engine.ir_cron_workflow_run_queue"
+RETENTION_BATCH = 1000
+"""Runs the retention cron deletes per query, so that no deletion holds locks for long."""
 
 RUN_STATES = [
     ("pending", "Pending"),
@@ -43,9 +60,12 @@ class WorkflowRun(models.Model):
     payload = fields.Json(
         readonly=True, help="The event's context keys, as the conditions and actions saw them."
     )
-    res_model = fields.Char(string="Record Model", index=True, readonly=True)
+    res_model = fields.Char(
+        string="Record Model", index=True, readonly=True, help="The model of the record the run concerns."
+    )
     res_id = fields.Many2oneReference(
-        string="Record ID", model_field="res_model", index=True, readonly=True
+        string="Record ID", model_field="res_model", index=True, readonly=True,
+        help="The id of the record the run concerns.",
     )
     state = fields.Selection(
         RUN_STATES, required=True, default="pending", index=True, readonly=True,
@@ -58,6 +78,10 @@ class WorkflowRun(models.Model):
         string="Run ID", required=True, readonly=True, copy=False, index=True,
         default=lambda self: str(uuid.uuid4()),
         help="Unique identifier of the run, for logs and idempotent receivers.",
+    )
+    version_id = fields.Many2one(
+        "workflow.version", readonly=True, ondelete="set null",
+        help="The version of the workflow's definition the run ran with.",
     )
     idempotency_key = fields.Char(
         index="btree_not_null", readonly=True, copy=False,
@@ -73,30 +97,84 @@ class WorkflowRun(models.Model):
         "res.users", string="Run As", readonly=True,
         help="The user whose rights the actions ran with.",
     )
-    started_at = fields.Datetime(readonly=True)
-    finished_at = fields.Datetime(readonly=True)
+    started_at = fields.Datetime(readonly=True, help="When the run started executing its actions.")
+    finished_at = fields.Datetime(readonly=True, help="When the run ended, successfully or not.")
     duration_ms = fields.Float(
         string="Duration (ms)", readonly=True, aggregator="avg",
         help="Time from the first action's start to the last one's end.",
     )
     error = fields.Text(readonly=True, help="Why the run failed or why it did not run.")
-    error_code = fields.Char(readonly=True)
+    error_code = fields.Char(readonly=True, help="Machine-readable kind of the error (chain_too_deep, ...).")
     explanation = fields.Json(
         readonly=True,
         help="Which condition decided whether the workflow ran, and the values it compared.",
     )
     explanation_summary = fields.Char(
         compute="_compute_explanation_summary", string="Why",
+        help="The explanation in one sentence.",
     )
-    action_run_ids = fields.One2many("workflow.action.run", "run_id", readonly=True)
-    company_id = fields.Many2one("res.company", index=True, readonly=True)
+    action_run_ids = fields.One2many(
+        "workflow.action.run", "run_id", readonly=True, help="What each action did, in order."
+    )
+    company_id = fields.Many2one(
+        "res.company", index=True, readonly=True, help="The company the run ran in; who may see it."
+    )
+    attempt = fields.Integer(
+        readonly=True, copy=False,
+        help="How many times the run's actions were started: 1 for the first try, one more for each "
+        "retry or pick-up after a crash. Each action run records the attempt it belongs to.",
+    )
+    retry_count = fields.Integer(
+        readonly=True, copy=False,
+        help="Automatic retries used after temporary failures, out of the workflow's maximum; the "
+        "Retry button starts the count again.",
+    )
+    next_attempt_at = fields.Datetime(
+        readonly=True, copy=False,
+        help="A pending run is not picked before this moment: the backoff of a retry, or the wait "
+        "imposed by a rate limit. Empty: as soon as a queue worker is free.",
+    )
+    claimed_at = fields.Datetime(
+        string="Last Heartbeat", readonly=True, copy=False,
+        help="When the queue worker executing the run last reported (claim, then each action). A "
+        "running run silent for longer than the worker timeout goes back to the queue.",
+    )
+    wait_reason = fields.Char(
+        readonly=True, copy=False,
+        help="Why the run waited in the queue: a retry's backoff or a rate limit.",
+    )
 
     _sql_constraints = [("uuid_unique", "UNIQUE(uuid)", "A run's ID is unique.")]
+
+    def init(self):
+        # Queue workers look only at pending runs, a small part of a long history.
+        tools.create_index(
+            self.env.cr, "workflow_run_pending_queue_index", self._table, ["id"], where="state = 'pending'"
+        )
 
     @api.depends("explanation")
     def _compute_explanation_summary(self):
         for run in self:
             run.explanation_summary = (run.explanation or {}).get("summary") or False
+
+    def action_retry(self):
+        """Queue failed runs again; each resumes at its failed action, those that succeeded are kept."""
+        if not self.env.user.has_group("workflow_engine.group_workflow_manager"):
+            raise AccessError(self.env._("Only Workflow Managers and Administrators may retry runs."))
+        self.check_access("read")
+        not_failed = self.filtered(lambda run: run.state != "failed")
+        if not_failed:
+            raise UserError(self.env._(
+                "Only failed runs can be retried; %(runs)s is %(state)s.",
+                runs=", ".join(not_failed.mapped("uuid")), state=not_failed[0].state,
+            ))
+        self.sudo().write({
+            "state": "pending", "retry_count": 0, "next_attempt_at": False, "claimed_at": False,
+            "finished_at": False, "error": False, "error_code": False,
+            "wait_reason": self.env._("Retried by %s.", self.env.user.name),
+        })
+        self.sudo()._wake_queue()
+        return True
 
     def action_open_record(self):
         self.ensure_one()
@@ -121,6 +199,8 @@ class WorkflowRun(models.Model):
         the engine's own bookkeeping and is written with superuser rights.
         """
         self.ensure_one()
+        if self._refuse_lost_capabilities():
+            return self
         state = "success"
         stopped_by = None
         start = time.perf_counter()
@@ -160,11 +240,13 @@ class WorkflowRun(models.Model):
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is logged on the run
+            if record.env.cr.closed:
+                raise  # the database connection is lost: no action failed, the worker did
             error = exc if isinstance(exc, WorkflowError) else ActionError(str(exc))
             _logger.info("workflow run %s: action %s failed: %s", self.uuid, action.id, error)
             vals.update(
                 state="failed", error=str(error), error_code=error.code, traceback=traceback.format_exc(),
-                output=getattr(error, "output", None),
+                output=getattr(error, "output", None), retryable=getattr(error, "retryable", False),
             )
         vals["duration_ms"] = (time.perf_counter() - start) * 1000
         vals["input"] = rendered
@@ -175,5 +257,332 @@ class WorkflowRun(models.Model):
     def _action_run_vals(self, action, **values):
         return {
             "run_id": self.id, "action_id": action.id, "name": action.name,
-            "action_type": action.action_type, "ordering": action.ordering, **values,
+            "action_type": action.action_type, "ordering": action.ordering, "attempt": self.attempt, **values,
         }
+
+    # --- the queue -------------------------------------------------------------------------------
+
+    @api.model
+    def _cron_process_queue(self):
+        """Execute a batch of due runs; the cron calls again at once while more are due."""
+        done = self._process_queue()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=self._due_count())
+
+    @api.model
+    def _process_queue(self, limit=QUEUE_BATCH, worker_timeout=None):
+        """Claim up to ``limit`` due pending runs, execute them and return how many were claimed.
+
+        Each claim (a row lock taken with SKIP LOCKED, then the run marked running) is
+        committed before the run executes, so concurrent workers, in one server or several,
+        never share a run. Each run executes in a transaction of its own that commits after
+        every action. Running runs whose worker has been silent for ``worker_timeout``
+        seconds (system parameter workflow_engine.queue_worker_timeout) are queued again
+        first: their worker died.
+        """
+        if worker_timeout is None:
+            worker_timeout = int(self.env["ir.config_parameter"].sudo().get_param(
+                WORKER_TIMEOUT_PARAM, DEFAULT_WORKER_TIMEOUT
+            ))
+        self._requeue_stale(worker_timeout)
+        run_ids = self._claim(limit)
+        for run_id in run_ids:
+            self._execute_claimed(run_id)
+        return len(run_ids)
+
+    @api.model
+    def _due_count(self):
+        self.env.cr.execute(
+            "SELECT count(*) FROM workflow_run "
+            "WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s)",
+            [fields.Datetime.now()],
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _requeue_stale(self, worker_timeout):
+        with self.env.registry.cursor() as cr:
+            # A run whose row is locked is being executed: its worker is alive, however slow.
+            cr.execute(
+                """
+                UPDATE workflow_run SET state = 'pending', claimed_at = NULL
+                 WHERE id IN (SELECT id FROM workflow_run
+                               WHERE state = 'running' AND claimed_at < %s
+                                 FOR UPDATE SKIP LOCKED)
+                RETURNING id
+                """,
+                [fields.Datetime.now() - timedelta(seconds=worker_timeout)],
+            )
+            stale_ids = [row[0] for row in cr.fetchall()]
+        if stale_ids:
+            _logger.warning("workflow runs %s were queued again: their worker stopped reporting", stale_ids)
+
+    @api.model
+    def _claim(self, limit):
+        """Mark up to ``limit`` due pending runs as running for this worker, committed, and
+        return their ids; runs over their workflow's rate limit are delayed instead."""
+        with self.env.registry.cursor() as cr:
+            now = fields.Datetime.now()
+            cr.execute(
+                """
+                SELECT id FROM workflow_run
+                 WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+                 ORDER BY id
+                 LIMIT %s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                [now, limit],
+            )
+            runs = self.with_env(self._queue_env(cr)).browse(row[0] for row in cr.fetchall())
+            runs = runs._delay_over_rate_limits(now)
+            if runs:
+                cr.execute(
+                    """
+                    UPDATE workflow_run
+                       SET state = 'running', claimed_at = %s, started_at = COALESCE(started_at, %s),
+                           attempt = COALESCE(attempt, 0) + 1
+                     WHERE id IN %s
+                    """,
+                    [now, now, tuple(runs.ids)],
+                )
+            return runs.ids
+
+    def _delay_over_rate_limits(self, now):
+        """The runs of ``self`` that their workflows' rate limits admit now; the others get a
+        ``next_attempt_at`` when a slot frees up and a ``wait_reason``."""
+        limited = self.workflow_id.filtered(lambda wf: wf.max_runs_per_minute or wf.max_runs_per_record_per_hour)
+        if not limited:
+            return self
+        # Two workers claiming runs of one workflow at once could each admit the last free slot.
+        self.env.cr.execute(
+            "SELECT id FROM workflow_workflow WHERE id IN %s ORDER BY id FOR UPDATE", [tuple(limited.ids)]
+        )
+        delayed = {}
+        for workflow in limited:
+            runs = self.filtered(lambda run, wf=workflow: run.workflow_id == wf)
+            if workflow.max_runs_per_minute:
+                runs = runs._admit_per_workflow(workflow, now, delayed)
+            if workflow.max_runs_per_record_per_hour:
+                runs._admit_per_record(workflow, now, delayed)
+        for run, (until, reason) in delayed.items():
+            run.write({"next_attempt_at": until, "wait_reason": reason})
+        if delayed:
+            self.env.ref(QUEUE_CRON_XMLID)._trigger(min(until for until, _reason in delayed.values()))
+        return self.filtered(lambda run: run not in delayed)
+
+    def _admit_per_workflow(self, workflow, now, delayed):
+        window_start = now - timedelta(minutes=1)
+        self.env.cr.execute(
+            """
+            SELECT count(*), min(started_at) FROM workflow_run
+             WHERE workflow_id = %s AND started_at > %s AND state != 'pending'
+            """,
+            [workflow.id, window_start],
+        )
+        started, oldest = self.env.cr.fetchone()
+        free = max(workflow.max_runs_per_minute - started, 0)
+        until = (oldest or now) + timedelta(minutes=1)
+        reason = self.env._(
+            "Rate limit: %(limit)s runs per minute of this workflow; waited until %(until)s UTC.",
+            limit=workflow.max_runs_per_minute, until=until.replace(microsecond=0),
+        )
+        for run in self[free:]:
+            delayed[run] = (until, reason)
+        return self[:free]
+
+    def _admit_per_record(self, workflow, now, delayed):
+        self.env.cr.execute(
+            """
+            SELECT res_model, res_id, count(*), min(started_at) FROM workflow_run
+             WHERE workflow_id = %s AND started_at > %s AND state != 'pending' AND res_id IS NOT NULL
+             GROUP BY res_model, res_id
+            """,
+            [workflow.id, now - timedelta(hours=1)],
+        )
+        started = {(model, res_id): (count, oldest) for model, res_id, count, oldest in self.env.cr.fetchall()}
+        limit = workflow.max_runs_per_record_per_hour
+        for run in self.filtered("res_id"):
+            count, oldest = started.get((run.res_model, run.res_id), (0, now))
+            if count < limit:
+                started[run.res_model, run.res_id] = (count + 1, oldest)
+                continue
+            until = oldest + timedelta(hours=1)
+            delayed[run] = (until, self.env._(
+                "Rate limit: %(limit)s runs per hour of this workflow on one record; waited until %(until)s UTC.",
+                limit=limit, until=until.replace(microsecond=0),
+            ))
+
+    @api.model
+    def _queue_env(self, cr):
+        # What the caller's context holds (a form's defaults, a test's switches) is not the run's.
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    @api.model
+    def _execute_claimed(self, run_id):
+        """Execute the claimed run ``run_id`` in a transaction of its own."""
+        try:
+            with self.env.registry.cursor() as cr:
+                run = self.with_env(self._queue_env(cr)).browse(run_id)
+                try:
+                    run._execute_queued()
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    cr.rollback()
+                    run._requeue_after_conflict()
+                except psycopg2.Error:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a run never takes its worker down
+                    _logger.exception("workflow run %s could not be executed", run_id)
+                    cr.rollback()
+                    run._finish("failed", error=self.env._("The run could not be executed: %s", exc))
+        except psycopg2.Error:
+            # The connection itself failed (its backend was terminated, the server went
+            # away): the run stays running until the stale timeout queues it again.
+            _logger.warning("workflow run %s: its worker lost the database connection", run_id, exc_info=True)
+
+    def _execute_queued(self):
+        """Run the actions of this claimed run that have not succeeded yet, committing the
+        log of each as it finishes, so that a crash later keeps what was done and logged."""
+        self.ensure_one()
+        if self.state != "running" or self._refuse_lost_capabilities():
+            return
+        workflow = self.workflow_id
+        record = self._get_record()
+        if self.res_model and not record:
+            self._finish("failed", error=self.env._(
+                "%(model)s record %(id)s no longer exists.", model=self.res_model, id=self.res_id
+            ))
+            return
+        acting_record = record.with_user(self.user_id or workflow._run_as_user())
+        acting_record = acting_record.with_company(self.company_id or acting_record.env.company)
+        context = build_context(acting_record, self.payload or {}, acting_record.env.company)
+        acting_record = acting_record.with_context(workflow_depth=self.depth + 1)
+        settled = self.action_run_ids.filtered(
+            lambda log: log.state == "success" or (log.state == "failed" and log.action_id.allow_failure)
+        )
+        state = "partial" if any(log.state == "failed" for log in settled) else "success"
+        pending_actions = workflow.action_ids - settled.action_id
+        for index, action in enumerate(pending_actions):
+            # The heartbeat also locks the run's row until the action commits: the stale
+            # reaper skips locked runs, so a long action is never run twice.
+            self.claimed_at = fields.Datetime.now()
+            self.flush_recordset(["claimed_at"])
+            start = time.perf_counter()
+            log = self._execute_action(action, acting_record, context)
+            self.env["workflow.action.run"].create(log)
+            self.duration_ms += (time.perf_counter() - start) * 1000
+            if log["state"] == "failed" and action.allow_failure:
+                state = "partial"
+            elif log["state"] == "failed":
+                self._stop_or_retry(log, pending_actions[index + 1:])
+                return
+            # The run owns this cursor (see _execute_claimed): each action's outcome is kept as it ends.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._finish(state)
+
+    def _stop_or_retry(self, log, remaining_actions):
+        """After the failed action of ``log``: queue the run again after a backoff when the
+        failure is temporary and retries are left, otherwise fail it."""
+        workflow = self.workflow_id
+        error = f"{log['name']}: {log['error']}"
+        if log.get("retryable") and self.retry_count < workflow.max_retries:
+            until = fields.Datetime.now() + timedelta(seconds=workflow.retry_delay_seconds * 2**self.retry_count)
+            self.write({
+                "state": "pending",
+                "retry_count": self.retry_count + 1,
+                "next_attempt_at": until,
+                "claimed_at": False,
+                "error": error,
+                "error_code": log["error_code"],
+                "wait_reason": self.env._(
+                    "Attempt %(attempt)s failed; retry %(retry)s of %(max)s at %(until)s UTC.",
+                    attempt=self.attempt, retry=self.retry_count + 1, max=workflow.max_retries,
+                    until=until.replace(microsecond=0),
+                ),
+            })
+            self.env.ref(QUEUE_CRON_XMLID)._trigger(until)
+            return
+        self.env["workflow.action.run"].create([
+            self._action_run_vals(action, state="skipped") for action in remaining_actions
+        ])
+        self._finish("failed", error=error, error_code=log["error_code"])
+
+    def _refuse_lost_capabilities(self):
+        """Fail this run, saying why, when its run-as user may no longer run the workflow:
+        nobody's lost rights are used."""
+        try:
+            self.workflow_id._check_run_capabilities()
+        except RunCapabilityError as exc:
+            self._finish("failed", error=str(exc), error_code=exc.code)
+            return True
+        return False
+
+    def _finish(self, state, error=False, error_code=False):
+        self.write({
+            "state": state,
+            "finished_at": fields.Datetime.now(),
+            "next_attempt_at": False,
+            "error": error,
+            "error_code": error_code,
+        })
+
+    def _requeue_after_conflict(self):
+        self.write({
+            "state": "pending",
+            "next_attempt_at": fields.Datetime.now() + timedelta(seconds=CONFLICT_RETRY_DELAY),
+            "claimed_at": False,
+            "wait_reason": self.env._("A concurrent update got in the way; tried again shortly after."),
+        })
+
+    # --- retention -------------------------------------------------------------------------------
+
+    @api.model
+    def _cron_delete_expired(self, batch_size=RETENTION_BATCH):
+        """Delete the finished runs older than their workflow's retention period (failed runs:
+        the failed-run period), ``batch_size`` runs per query; return how many were deleted."""
+        self.env.flush_all()
+        deleted = 0
+        # Only workflows that have runs: archived ones keep their history under the same rules.
+        workflows = self.env["workflow.workflow"].with_context(active_test=False).sudo().search(
+            [("run_ids", "!=", False)]
+        )
+        now = fields.Datetime.now()
+        for workflow in workflows:
+            company = workflow.company_id or self.env.company
+            kept_days = workflow.retention_days or company.workflow_run_retention_days
+            kept_failed_days = workflow.failed_retention_days or company.workflow_failed_run_retention_days
+            if kept_days:
+                deleted += self._delete_in_batches(
+                    workflow, ("success", "partial", "skipped"), now - timedelta(days=kept_days), batch_size
+                )
+            if kept_failed_days:
+                deleted += self._delete_in_batches(
+                    workflow, ("failed",), now - timedelta(days=kept_failed_days), batch_size
+                )
+        return deleted
+
+    @api.model
+    def _delete_in_batches(self, workflow, states, before, batch_size):
+        deleted = 0
+        while True:
+            # Action runs go with their run (ON DELETE CASCADE).
+            self.env.cr.execute(
+                """
+                DELETE FROM workflow_run
+                 WHERE id IN (SELECT id FROM workflow_run
+                               WHERE workflow_id = %s AND state IN %s AND create_date < %s
+                               LIMIT %s)
+                """,
+                [workflow.id, states, before, batch_size],
+            )
+            deleted += self.env.cr.rowcount
+            if self.env.cr.rowcount < batch_size:
+                break
+        if deleted:
+            self.env.invalidate_all()
+        return deleted
+
+    def _wake_queue(self):
+        """Have the queue cron run once this transaction commits (a rollback cancels it)."""
+        flags = self.env.cr.precommit.data
+        if not flags.get("workflow_engine.queue_woken"):
+            flags["workflow_engine.queue_woken"] = True
+            self.env.ref(QUEUE_CRON_XMLID).sudo()._trigger()

@@ -1,3 +1,7 @@
+import hashlib
+import json
+from datetime import timedelta
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
@@ -5,13 +9,21 @@ from ..engine import actions as action_schemas
 from ..engine import definition, jsondoc, templates
 from ..engine.events import ENTITY_MODELS, EVENT_TYPES
 from ..engine.exceptions import ConfigError, TemplateError
-from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context
+from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context, masked_event_keys
 
 DEFAULT_MAX_CHAIN_DEPTH = 5
+STATISTICS_DAYS = 30
+"""The recent window of the run statistics shown on a workflow."""
 
 
 class IdempotencyConflict(UserError):
     """An idempotency key was used again for a different request."""
+
+
+class RunCapabilityError(AccessError):
+    """The run-as user lost a right that the workflow's actions need; ``code`` is the run's error code."""
+
+    code = "capability_lost"
 
 
 class InvalidDefinition(ValidationError):
@@ -62,6 +74,13 @@ class WorkflowWorkflow(models.Model):
     run_ids = fields.One2many(
         "workflow.run", "workflow_id", string="Runs", help="Every run of the workflow, the newest first."
     )
+    version_ids = fields.One2many(
+        "workflow.version", "workflow_id", string="Versions",
+        help="Every saved definition of the workflow, the newest first.",
+    )
+    version_count = fields.Integer(
+        compute="_compute_version_count", string="Versions Count", help="How many definitions were saved."
+    )
     run_count = fields.Integer(
         compute="_compute_run_counts", string="Runs Count", help="How many times the workflow ran."
     )
@@ -69,6 +88,74 @@ class WorkflowWorkflow(models.Model):
         compute="_compute_run_counts", string="Failed Runs",
         help="How many runs failed: an action that was not allowed to fail did.",
     )
+    execution_mode = fields.Selection(
+        [("queued", "Queued"), ("immediate", "Immediate")], required=True, default="queued", tracking=True,
+        help="Queued: the event logs a pending run in the transaction that caused it, and a queue "
+        "worker executes it after commit, in its own transaction, with retries and rate limits. "
+        "Immediate: the actions run at once, inside the transaction of the change that caused the "
+        "event; their failure never undoes that change, but nothing is retried.",
+    )
+    max_retries = fields.Integer(
+        default=3,
+        help="How many times a queued run is tried again after a temporary failure of an action "
+        "(a webhook's timeout, HTTP 5xx or 429), each time after twice the previous wait.",
+    )
+    retry_delay_seconds = fields.Integer(
+        string="First Retry After (s)", default=10,
+        help="Seconds before the first retry; the n-th retry waits this times 2^(n-1).",
+    )
+    duplicate_window_minutes = fields.Integer(
+        default=10,
+        help="An event identical to one that started this workflow less than this many minutes "
+        "ago (same event, record and changed values or message) does not start another run. "
+        "0 turns duplicate detection off.",
+    )
+    duplicate_count = fields.Integer(
+        readonly=True, copy=False,
+        help="How many duplicate events were not run (see Duplicate Window).",
+    )
+    max_runs_per_minute = fields.Integer(
+        help="At most this many queued runs of the workflow start per minute; the others wait in "
+        "the queue (they are delayed, never dropped). 0: no limit.",
+    )
+    max_runs_per_record_per_hour = fields.Integer(
+        help="At most this many queued runs start per hour on one record; the others wait in the "
+        "queue. 0: no limit.",
+    )
+    retention_days = fields.Integer(
+        help="Runs older than this many days are deleted by a daily cron. 0: the company's default.",
+    )
+    failed_retention_days = fields.Integer(
+        help="Failed runs older than this many days are deleted by the daily cron; they are usually "
+        "kept longer than the others. 0: the company's default.",
+    )
+    success_count = fields.Integer(
+        compute="_compute_run_statistics", string="Succeeded (30 days)",
+        help="Runs of the last 30 days where every action succeeded.",
+    )
+    partial_count = fields.Integer(
+        compute="_compute_run_statistics", string="Partial (30 days)",
+        help="Runs of the last 30 days where an action allowed to fail did.",
+    )
+    failed_count = fields.Integer(
+        compute="_compute_run_statistics", string="Failed (30 days)",
+        help="Runs of the last 30 days that failed.",
+    )
+    avg_duration_ms = fields.Float(
+        compute="_compute_run_statistics", string="Average Duration (ms)",
+        help="Average duration of the finished runs of the last 30 days.",
+    )
+    p95_duration_ms = fields.Float(
+        compute="_compute_run_statistics", string="95th Percentile Duration (ms)",
+        help="95% of the finished runs of the last 30 days took at most this long.",
+    )
+
+    def _compute_version_count(self):
+        counts = dict(self.env["workflow.version"]._read_group(
+            [("workflow_id", "in", self.ids)], ["workflow_id"], ["__count"]
+        ))
+        for workflow in self:
+            workflow.version_count = counts.get(workflow, 0)
 
     def _compute_run_counts(self):
         counts = dict.fromkeys(self.ids, 0)
@@ -84,6 +171,33 @@ class WorkflowWorkflow(models.Model):
             workflow.run_count = counts.get(workflow.id, 0)
             workflow.failed_run_count = failed.get(workflow.id, 0)
 
+    def _compute_run_statistics(self):
+        statistics = self._run_statistics(STATISTICS_DAYS)
+        for workflow in self:
+            figures = statistics.get(workflow.id, {})
+            workflow.success_count = figures.get("success_count", 0)
+            workflow.partial_count = figures.get("partial_count", 0)
+            workflow.failed_count = figures.get("failed_count", 0)
+            workflow.avg_duration_ms = figures.get("avg_duration_ms", 0.0)
+            workflow.p95_duration_ms = figures.get("p95_duration_ms", 0.0)
+
+    @api.constrains(
+        "max_retries", "retry_delay_seconds", "duplicate_window_minutes", "max_runs_per_minute",
+        "max_runs_per_record_per_hour", "retention_days", "failed_retention_days",
+    )
+    def _check_queue_settings(self):
+        names = (
+            "max_retries", "retry_delay_seconds", "duplicate_window_minutes", "max_runs_per_minute",
+            "max_runs_per_record_per_hour", "retention_days", "failed_retention_days",
+        )
+        for workflow in self:
+            for name in names:
+                if workflow[name] < 0:
+                    raise ValidationError(self.env._(
+                        "%(field)s of workflow '%(workflow)s' cannot be negative (got %(value)s).",
+                        field=self._fields[name].string, workflow=workflow.name, value=workflow[name],
+                    ))
+
     @api.constrains("run_as_user_id")
     def _check_run_as_user_id(self):
         for workflow in self:
@@ -98,11 +212,15 @@ class WorkflowWorkflow(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._check_run_as_choice(vals)
-        return super().create(vals_list)
+        workflows = super().create(vals_list)
+        workflows._check_saving_user_capabilities()
+        return workflows
 
     def write(self, vals):
         self._check_run_as_choice(vals)
-        return super().write(vals)
+        result = super().write(vals)
+        self._check_saving_user_capabilities()
+        return result
 
     @api.returns("workflow.run", lambda run: run.id)
     def execute(self, res_model, res_id, payload=None, idempotency_key=None):
@@ -155,6 +273,25 @@ class WorkflowWorkflow(models.Model):
         events = [(record, dict(payload or {})) for record in records] or [(records, dict(payload or {}))]
         return self.env["workflow.trigger"]._dispatch("custom", events, custom_event=name)
 
+    def get_run_statistics(self, days=STATISTICS_DAYS):
+        """The run figures of these workflows over the last ``days`` days, by workflow id:
+        ``run_count``, ``success_count``, ``partial_count``, ``failed_count``, ``pending_count``
+        (pending or running), ``skipped_count``, ``duplicate_count`` (all time),
+        ``avg_duration_ms`` and ``p95_duration_ms`` of the finished runs (None without any)."""
+        self.check_access("read")
+        if type(days) is not int or days <= 0:
+            raise UserError(self.env._("days must be a positive whole number of days, got %r.", days))
+        statistics = self._run_statistics(days)
+        empty = dict.fromkeys(("run_count", "success_count", "partial_count", "failed_count", "pending_count",
+                               "skipped_count"), 0)
+        return {
+            workflow.id: {
+                **empty, "avg_duration_ms": None, "p95_duration_ms": None, **statistics.get(workflow.id, {}),
+                "duplicate_count": workflow.duplicate_count,
+            }
+            for workflow in self
+        }
+
     def action_execute(self):
         self.ensure_one()
         return {
@@ -184,6 +321,56 @@ class WorkflowWorkflow(models.Model):
                 "Only Workflow Administrators may make a workflow run as another user than themselves."
             ))
 
+    def action_view_versions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("workflow_engine.workflow_version_action")
+        action["domain"] = [("workflow_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def _definition_workflows(self):
+        return self
+
+    def _check_saving_user_capabilities(self):
+        """Refuse a save by a user whose role does not allow every action of the workflow."""
+        if not self.env.su:
+            for action in self.with_context(active_test=False).action_ids:
+                action._check_capability(self.env.user)
+
+    def _check_run_capabilities(self):
+        """Raise RunCapabilityError unless the run-as user may still run every action: a
+        workflow must not run with rights its user no longer holds (archived, no longer a
+        Workflow Manager, or without the group an action needs)."""
+        self.ensure_one()
+        # Whoever starts the run, the definition and the run-as user's rights are read as they are.
+        workflow = self.sudo()
+        user = workflow._run_as_user().with_context(active_test=False)
+        if user._is_superuser():
+            # The system user (OdooBot) is archived by design and holds every right.
+            return
+        if not user.active:
+            raise RunCapabilityError(self.env._(
+                "The run-as user %s is archived: the workflow cannot run with their rights any more.", user.name
+            ))
+        manager_group = self.env.ref("workflow_engine.group_workflow_manager")
+        if not user.has_group("workflow_engine.group_workflow_manager"):
+            raise RunCapabilityError(self.env._(
+                "The run-as user %(user)s lost the group %(group)s: the workflow cannot run with their rights "
+                "any more.", user=user.name, group=manager_group.full_name,
+            ))
+        for action in workflow.action_ids:
+            problem = action._capability_problem(user)
+            if problem:
+                raise RunCapabilityError(self.env._(
+                    "The run-as user %(user)s cannot run this workflow any more: %(problem)s",
+                    user=user.name, problem=problem,
+                ))
+
+    def _current_version(self):
+        """The version of the definition this workflow runs with now."""
+        self.ensure_one()
+        return self.env["workflow.version"].sudo().search([("workflow_id", "=", self.id)], limit=1)
+
     def _run_as_user(self):
         return self.run_as_user_id or self.create_uid
 
@@ -210,10 +397,13 @@ class WorkflowWorkflow(models.Model):
         return self._launch_runs(trigger, event_type, [(acting_record, event_keys)], **values)
 
     def _launch_runs(self, trigger, event_type, matches, **values):
-        """Log one run per ``(acting_record, event_keys)`` match and execute it.
+        """Log one run per ``(acting_record, event_keys)`` match, and execute it now
+        (immediate mode) or queue it as pending in this transaction (queued mode).
 
         A run started by another run's actions is one level deeper in the chain; past the
         configured depth it is logged as failed instead of executed, which stops loops.
+        Without an ``idempotency_key`` in ``values`` (an event, not a manual run), an event
+        identical to one that started this workflow within the duplicate window is dropped.
         """
         self.ensure_one()
         depth = self.env.context.get("workflow_depth", 0)
@@ -226,27 +416,103 @@ class WorkflowWorkflow(models.Model):
                 "limit of %(limit)s (system parameter workflow_engine.max_chain_depth).",
                 depth=depth, limit=max_depth,
             ))
+        if "idempotency_key" in values:
+            keys = [values.pop("idempotency_key")] * len(matches)
+        else:
+            matches, keys = self._drop_duplicate_events(event_type, matches)
+        queued = self.execution_mode == "queued"
+        version = self._current_version()
         runs = self.env["workflow.run"].sudo().create([
             {
                 "workflow_id": self.id,
                 "trigger_id": trigger.id,
                 "event_type": event_type,
-                "payload": jsondoc.plain(event_keys),
+                "payload": jsondoc.plain(masked_event_keys(acting_record, event_keys)),
+                "version_id": version.id,
                 "res_model": acting_record._name if acting_record else False,
                 "res_id": acting_record.id,
                 "user_id": acting_record.env.uid,
                 "company_id": acting_record.env.company.id,
                 "depth": depth,
-                "state": "running",
-                "started_at": fields.Datetime.now(),
+                "idempotency_key": key,
+                **({"state": "pending"} if queued else {"state": "running", "attempt": 1,
+                                                        "started_at": fields.Datetime.now()}),
                 **values,
             }
-            for acting_record, event_keys in matches
+            for (acting_record, event_keys), key in zip(matches, keys, strict=True)
         ])
+        if queued:
+            pending = runs.filtered(lambda run: run.state == "pending")
+            if pending:
+                pending._wake_queue()
+            return runs
         for run, (acting_record, event_keys) in zip(runs, matches, strict=True):
             if run.state == "running":
                 run._execute(acting_record, build_context(acting_record, event_keys, acting_record.env.company))
         return runs
+
+    def _drop_duplicate_events(self, event_type, matches):
+        """``matches`` without the events seen by this workflow within its duplicate window,
+        with the idempotency key of each kept event; the dropped ones are counted."""
+        keys = [self._event_key(event_type, acting_record, event_keys) for acting_record, event_keys in matches]
+        if not self.duplicate_window_minutes:
+            return matches, keys
+        Run = self.env["workflow.run"]
+        Run.flush_model(["workflow_id", "idempotency_key"])
+        self.env.cr.execute(
+            "SELECT idempotency_key FROM workflow_run WHERE workflow_id = %s AND idempotency_key = ANY(%s) "
+            "AND create_date >= %s",
+            [self.id, list(set(keys)), fields.Datetime.now() - timedelta(minutes=self.duplicate_window_minutes)],
+        )
+        seen = {row[0] for row in self.env.cr.fetchall()}
+        kept_matches, kept_keys = [], []
+        for match, key in zip(matches, keys, strict=True):
+            if key not in seen:
+                seen.add(key)
+                kept_matches.append(match)
+                kept_keys.append(key)
+        duplicates = len(matches) - len(kept_matches)
+        if duplicates:
+            # A counter, not a write: duplicates are no change of the workflow worth tracking.
+            self.env.cr.execute(
+                "UPDATE workflow_workflow SET duplicate_count = COALESCE(duplicate_count, 0) + %s WHERE id = %s",
+                [duplicates, self.id],
+            )
+            self.invalidate_recordset(["duplicate_count"])
+        return kept_matches, kept_keys
+
+    def _event_key(self, event_type, record, event_keys):
+        """The default idempotency key of an event: its workflow, type, record and keys (the
+        written values, the message id, the custom payload)."""
+        identity = [self.id, event_type, record._name if record else None, record.id, event_keys]
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+        return f"event:{digest[:40]}"
+
+    def _run_statistics(self, days):
+        if not self.ids:
+            return {}
+        self.env["workflow.run"].flush_model(["workflow_id", "state", "duration_ms", "create_date"])
+        self.env.cr.execute(
+            """
+            SELECT workflow_id,
+                   count(*),
+                   count(*) FILTER (WHERE state = 'success'),
+                   count(*) FILTER (WHERE state = 'partial'),
+                   count(*) FILTER (WHERE state = 'failed'),
+                   count(*) FILTER (WHERE state IN ('pending', 'running')),
+                   count(*) FILTER (WHERE state = 'skipped'),
+                   avg(duration_ms) FILTER (WHERE state IN ('success', 'partial', 'failed')),
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)
+                       FILTER (WHERE state IN ('success', 'partial', 'failed'))
+              FROM workflow_run
+             WHERE workflow_id IN %s AND create_date >= %s
+             GROUP BY workflow_id
+            """,
+            [tuple(self.ids), fields.Datetime.now() - timedelta(days=days)],
+        )
+        names = ("run_count", "success_count", "partial_count", "failed_count", "pending_count", "skipped_count",
+                 "avg_duration_ms", "p95_duration_ms")
+        return {row[0]: dict(zip(names, row[1:], strict=True)) for row in self.env.cr.fetchall()}
 
     def _to_document(self):
         """This workflow as a definition document (see engine.definition), with the ids of

@@ -1,4 +1,8 @@
 from . import test_workflow_definition, test_workflow_demo, test_workflow_execute, test_workflow_rpc
-from . import test_workflow_actions, test_workflow_events
+from . import test_workflow_actions, test_workflow_events, test_workflow_queue, test_workflow_queue_workers
 from . import test_rest_api, test_rest_openapi, test_rest_rpc
 from . import test_ui_backend, test_ui_dry_run, test_ui_tour
+from . import test_workflow_versions
+from . import test_workflow_capabilities
+from . import test_rest_versions
+from . import test_workflow_masking

@@ -1,3 +1,8 @@
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 from odoo.tests import TransactionCase, new_test_user
 
 EXAMPLE_1_CONDITIONS = {
@@ -12,6 +17,7 @@ def example_1_values(**overrides):
     """The design's Example 1, on stock crm.lead fields: a high-value lead is qualified."""
     values = {
         "name": "Auto-qualify high-value leads",
+        "execution_mode": "immediate",
         "trigger_ids": [(0, 0, {"event_type": "lead.created", "conditions": EXAMPLE_1_CONDITIONS})],
         "action_ids": [
             (0, 0, {
@@ -54,7 +60,9 @@ class WorkflowCase(TransactionCase):
             cls.env, "wf_admin", groups=f"{sales},workflow_engine.group_workflow_admin",
             email="wf_admin@example.com",
         )
-        cls.Workflow = cls.env["workflow.workflow"]
+        # These tests check what the actions do, so they run them in the caller's transaction;
+        # tests of the queue create queued workflows explicitly.
+        cls.Workflow = cls.env["workflow.workflow"].with_context(default_execution_mode="immediate")
         cls.lead = cls.env["crm.lead"].create({
             "name": "Big opportunity",
             "type": "lead",
@@ -62,3 +70,35 @@ class WorkflowCase(TransactionCase):
             "email_from": "buyer@acme.example.com",
             "partner_name": "Acme",
         })
+
+
+class WebhookReceiver(BaseHTTPRequestHandler):
+    """A webhook receiver on 127.0.0.1 that records requests and answers as told by the path."""
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        if self.path.startswith("/slow"):
+            time.sleep(2)
+            return  # the client gave up waiting: nobody reads an answer any more
+        status = int(self.path.rsplit("/", 1)[-1]) if self.path.startswith("/status/") else 200
+        payload = json.dumps({"echo": self.headers.get("Authorization"), "ok": status < 300}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+def start_webhook_receiver(test_class):
+    """Serve WebhookReceiver on 127.0.0.1 for ``test_class`` (``server``, ``url``), allow-listed."""
+    test_class.server = ThreadingHTTPServer(("127.0.0.1", 0), WebhookReceiver)
+    test_class.server.received = []
+    threading.Thread(target=test_class.server.serve_forever, daemon=True).start()
+    test_class.addClassCleanup(test_class.server.server_close)
+    test_class.addClassCleanup(test_class.server.shutdown)
+    test_class.url = f"http://127.0.0.1:{test_class.server.server_address[1]}"
+    test_class.env["ir.config_parameter"].set_param("workflow_engine.webhook_allowed_hosts", "127.0.0.1")

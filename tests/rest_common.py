@@ -186,6 +186,8 @@ class RestApiCase(HttpCase):
         self.assertEqual(error["code"], code, error)
         return error
 
-    def create_workflow(self, document=None, user=None):
-        """A workflow created through the ORM as ``user`` (the manager by default)."""
-        return self.env["workflow.workflow"].with_user(user or self.manager)._from_document(document or example_2())
+    def create_workflow(self, document=None, user=None, execution_mode="immediate"):
+        """A workflow created through the ORM as ``user`` (the manager by default), running its
+        actions in ``execution_mode``."""
+        workflows = self.env["workflow.workflow"].with_user(user or self.manager)
+        return workflows.with_context(default_execution_mode=execution_mode)._from_document(document or example_2())

@@ -56,8 +56,13 @@ class TestRestApi(RestApiCase):
 
         notes_before = self._notes(self.lead)
         executed = self._execute(workflow)
-        self.assertEqual(executed.status_code, 200, executed.text)
-        run = executed.json()
+        # Created through the API, the workflow is queued (the default): the run waits for the queue.
+        self.assertEqual(executed.status_code, 202, executed.text)
+        self.assertEqual(executed.json()["state"], "pending")
+        self.assertEqual(self._notes(self.lead), notes_before)
+        self.assertEqual(self.env["workflow.run"]._process_queue(), 1)
+        self.env.invalidate_all()
+        run = self.api("GET", executed.headers["Location"], user=self.manager).json()
         self.assertEqual(run["state"], "success", run)
         self.assertEqual(run["payload"], STAGE_CHANGE)
         self.assertEqual((run["res_model"], run["res_id"], run["workflow_id"]), ("crm.lead", self.lead.id, workflow.id))

@@ -86,6 +86,7 @@ class TestWorkflowUi(HttpCase):
             {
                 "name": "Nurture new low-score leads",
                 "run_as_user_id": admin.id,
+                "execution_mode": "immediate",
                 "trigger_ids": [Command.create({
                     "event_type": "custom", "custom_event": "crm.nurture",
                     "conditions": {"field": "lead_score", "operator": "lt", "value": 60},
@@ -104,6 +105,7 @@ class TestWorkflowUi(HttpCase):
             {
                 "name": "Sync to the ERP",
                 "run_as_user_id": admin.id,
+                "execution_mode": "immediate",
                 "trigger_ids": [Command.create({"event_type": "custom", "custom_event": "erp.sync"})],
                 "action_ids": [Command.create({
                     "name": "Write the ERP reference", "action_type": "update_field",
@@ -137,6 +139,7 @@ class TestWorkflowUi(HttpCase):
             self.start_tour("/odoo", "workflow_engine_example_1", login="admin", timeout=300)
 
         workflow = self.env["workflow.workflow"].search([("name", "=", "Auto-qualify high-value leads")])
+        self.assertEqual(workflow.execution_mode, "immediate")
         self.assertEqual(workflow.trigger_ids.event_type, "lead.created")
         self.assertEqual(workflow.trigger_ids.conditions, EXAMPLE_1_CONDITIONS)
         self.assertEqual(

@@ -1,8 +1,5 @@
 import json
-import threading
-import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError
@@ -10,28 +7,7 @@ from odoo.tests import tagged
 
 from odoo.addons.workflow_engine.engine.jsondoc import MASK
 
-from .common import WorkflowCase
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    """A webhook receiver on 127.0.0.1 that records requests and answers as told by the path."""
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
-        if self.path.startswith("/slow"):
-            time.sleep(2)
-            return  # the client gave up waiting: nobody reads an answer any more
-        status = int(self.path.rsplit("/", 1)[-1]) if self.path.startswith("/status/") else 200
-        payload = json.dumps({"echo": self.headers.get("Authorization"), "ok": status < 300}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
+from .common import WorkflowCase, start_webhook_receiver
 
 
 @tagged("post_install", "-at_install")
@@ -39,13 +15,7 @@ class TestWorkflowActions(WorkflowCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-        cls.server.received = []
-        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
-        cls.addClassCleanup(cls.server.server_close)
-        cls.addClassCleanup(cls.server.shutdown)
-        cls.url = f"http://127.0.0.1:{cls.server.server_address[1]}"
-        cls.env["ir.config_parameter"].set_param("workflow_engine.webhook_allowed_hosts", "127.0.0.1")
+        start_webhook_receiver(cls)
         cls.env["workflow.secret"].create({"name": "api_key", "value": "s3cr3t-t0ken"})
 
     def setUp(self):

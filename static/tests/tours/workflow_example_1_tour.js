@@ -99,6 +99,11 @@ registry.category("web_tour.tours").add("workflow_engine_example_1", {
             run: "edit Auto-qualify high-value leads",
         },
         {
+            content: "Run it at once, in the transaction that creates the lead",
+            trigger: ".o_field_widget[name=execution_mode] input[data-value=immediate]",
+            run: "click",
+        },
+        {
             content: "Add a trigger",
             trigger: ".o_field_widget[name=trigger_ids] .o_field_x2many_list_row_add a",
             run: "click",

@@ -1,0 +1,25 @@
+"""The database a benchmark runs on: Odoo's addons path with this addon, created or updated."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def addons_path():
+    script = f'source "{ROOT}/scripts/lib.sh" && prepare_addons_path && echo "$ADDONS_PATH"'
+    return subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def ensure_database(db, path, modules):
+    """Create ``db`` with ``modules`` (comma-separated) and no demo data, or update them in it."""
+    listed = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "odoo", "-lqt"], capture_output=True, text=True, check=True
+    ).stdout
+    exists = any(line.split("|")[0].strip() == db for line in listed.splitlines())
+    print(f"{'updating' if exists else 'creating'} the database {db}...", flush=True)
+    subprocess.run([
+        sys.executable, "-m", "odoo", "-d", db, "--db_host=127.0.0.1", "--db_user=odoo", f"--addons-path={path}",
+        "-u" if exists else "-i", modules, "--without-demo=all", "--stop-after-init", "--log-level=warn",
+    ], check=True)

@@ -1,0 +1,151 @@
+"""Throughput of the run queue, and what queuing a run costs the change that causes it.
+
+    python3 bench/queue.py [--runs 2000] [--db wf_bench_queue]
+
+Creates (once) a database with workflow_engine, then:
+
+* enqueue: creates leads one by one, inside a transaction that is rolled back, without
+  any workflow and with one queued workflow that matches every lead, and prints the
+  difference per lead: what the hook costs to log a pending run;
+* drain: queues ``--runs`` runs of a two-action workflow (update_field, add_note), each
+  on a lead of its own, commits, and drains them with one, then two worker processes
+  (each the loop that the queue's cron runs), printing runs per second.
+"""
+
+import os
+import sys
+
+# Run as a script, this file would stand for the standard library's queue module in what it imports.
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != HERE]
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+# benchdb sits beside this file, out of sys.path now: load it from there.
+_spec = importlib.util.spec_from_file_location("benchdb", os.path.join(HERE, "benchdb.py"))
+benchdb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(benchdb)
+
+EVENT = "bench.queue"
+
+
+def open_registry(db, path):
+    import odoo  # noqa: PLC0415 - Odoo is configured first, from the command line
+    from odoo.modules.registry import Registry  # noqa: PLC0415
+
+    odoo.tools.config.parse_config([
+        "-d", db, "--db_host=127.0.0.1", "--db_user=odoo", f"--addons-path={path}", "--log-level=warn",
+    ])
+    return Registry(db)
+
+
+def superuser_env(cr):
+    from odoo import SUPERUSER_ID, api  # noqa: PLC0415
+
+    return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+
+
+def bench_workflow(env, event_type, mode="queued"):
+    return env["workflow.workflow"].create({
+        "name": "Bench queue", "execution_mode": mode, "duplicate_window_minutes": 0,
+        "trigger_ids": [(0, 0, {"event_type": event_type, "custom_event": EVENT if event_type == "custom" else False})],
+        "action_ids": [
+            (0, 0, {"name": "Priority", "ordering": 1, "action_type": "update_field",
+                    "config": {"field": "priority", "value": "2"}}),
+            (0, 0, {"name": "Note", "ordering": 2, "action_type": "add_note",
+                    "config": {"note": "Bench {{lead.name}}"}}),
+        ],
+    })
+
+
+def enqueue_cost(registry, leads):
+    def create_leads(with_workflow):
+        with registry.cursor() as cr:
+            env = superuser_env(cr)
+            if with_workflow:
+                bench_workflow(env, "lead.created")
+            env["crm.lead"].create({"name": "warm-up", "type": "lead"})
+            start = time.perf_counter()
+            for index in range(leads):
+                env["crm.lead"].create({"name": f"Enqueue {index}", "type": "lead"})
+            env.flush_all()
+            elapsed = time.perf_counter() - start
+            queued = env["workflow.run"].search_count([("state", "=", "pending")])
+            cr.rollback()
+        return elapsed / leads * 1000, queued
+
+    vanilla, _none = create_leads(False)
+    queued_cost, queued = create_leads(True)
+    print(f"enqueue: {vanilla:.3f} ms per lead without workflow, {queued_cost:.3f} ms with a queued one "
+          f"({queued} runs queued): {queued_cost - vanilla:.3f} ms per matching record")
+
+
+def queue_runs(registry, runs):
+    with registry.cursor() as cr:
+        env = superuser_env(cr)
+        env["workflow.workflow"].with_context(active_test=False).search([("name", "=", "Bench queue")]).unlink()
+        workflow = bench_workflow(env, "custom")
+        leads = env["crm.lead"].search([("name", "=like", "Bench lead %")], order="id")
+        if len(leads) < runs:
+            leads |= env["crm.lead"].create([
+                {"name": f"Bench lead {index}", "type": "lead"} for index in range(len(leads), runs)
+            ])
+        env["workflow.workflow"].emit_event(EVENT, {}, leads[:runs])
+        return workflow.id
+
+
+def drain(registry):
+    """Worker process: drain the queue, then print when it started and ended and how many it ran."""
+    with registry.cursor() as cr:
+        superuser_env(cr)["workflow.run"].search_count([])  # loads what the first claim would
+    start, executed = time.time(), 0
+    while True:
+        with registry.cursor() as cr:
+            claimed = superuser_env(cr)["workflow.run"]._process_queue(limit=50)
+        if not claimed:
+            break
+        executed += claimed
+    print(json.dumps({"start": start, "end": time.time(), "executed": executed}), flush=True)
+
+
+def drain_with(workers, db, registry, runs):
+    workflow_id = queue_runs(registry, runs)
+    processes = [
+        subprocess.Popen([sys.executable, __file__, "--db", db, "--worker"], stdout=subprocess.PIPE, text=True)
+        for _worker in range(workers)
+    ]
+    reports = [json.loads(process.communicate()[0].strip().splitlines()[-1]) for process in processes]
+    elapsed = max(report["end"] for report in reports) - min(report["start"] for report in reports)
+    with registry.cursor() as cr:
+        env = superuser_env(cr)
+        states = dict(env["workflow.run"]._read_group([("workflow_id", "=", workflow_id)], ["state"], ["__count"]))
+    executed = sum(report["executed"] for report in reports)
+    print(f"drain: {workers} worker(s): {executed} runs in {elapsed:.2f} s = {executed / elapsed:.0f} runs/s "
+          f"(states: {states}; per worker: {[report['executed'] for report in reports]})")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--leads", type=int, default=300, help="leads created to time the enqueue hook")
+    parser.add_argument("--db", default="wf_bench_queue")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    path = benchdb.addons_path()
+    if args.worker:
+        drain(open_registry(args.db, path))
+        return
+    benchdb.ensure_database(args.db, path, "workflow_engine")
+    registry = open_registry(args.db, path)
+    print(f"{os.cpu_count()} CPU(s)")
+    enqueue_cost(registry, args.leads)
+    for workers in (1, 2):
+        drain_with(workers, args.db, registry, args.runs)
+
+
+if __name__ == "__main__":
+    main()

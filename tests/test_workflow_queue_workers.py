@@ -1,0 +1,193 @@
+import threading
+import time
+from contextlib import contextmanager
+
+import psycopg2
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.modules.registry import DummyRLock, Registry
+from odoo.sql_db import connection_info_for
+from odoo.tests import tagged
+from odoo.tests.common import BaseCase, get_db_name
+
+RUN_COUNT = 2000
+WORKER_DEADLINE = 300
+"""Seconds after which a test gives up on its workers: a hang fails instead of blocking the suite."""
+
+
+@tagged("post_install", "-at_install")
+class TestQueueWorkers(BaseCase):
+    """The queue as servers run it: real transactions that commit, concurrent workers on
+    connections of their own, and a worker whose database connection is killed. What a
+    test commits, it deletes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        assert not cls.registry.in_test_mode(), "these tests need real transactions"
+        # The server holds the registries' lock while it runs the tests: the workers' threads could
+        # never open an environment. Odoo's test mode (HttpCase) lifts it for its server threads alike.
+        cls.classPatch(Registry, "_lock", DummyRLock())
+
+    def setUp(self):
+        super().setUp()
+        with self._env() as env:
+            self.lead_id = env["crm.lead"].create({"name": "QTEST queue lead", "type": "lead"}).id
+            self.workflow_id = env["workflow.workflow"].create({
+                "name": "Queue workers", "execution_mode": "queued", "duplicate_window_minutes": 0,
+                "trigger_ids": [
+                    Command.create({"event_type": "lead.created",
+                                    "conditions": {"field": "name", "operator": "startswith", "value": "QTEST run"}}),
+                    Command.create({"event_type": "custom", "custom_event": "queue.workers"}),
+                ],
+                "action_ids": [
+                    Command.create({"name": "First", "ordering": 1, "action_type": "add_note",
+                                    "config": {"note": "First {{n}} of {{record.name}}"}}),
+                    Command.create({"name": "Second", "ordering": 2, "action_type": "add_note",
+                                    "config": {"note": "Second {{n}} of {{record.name}}"}}),
+                ],
+            }).id
+        self.addCleanup(self._remove_committed_data)
+
+    @contextmanager
+    def _env(self):
+        """A superuser environment on a new cursor, committed when the ``with`` block ends."""
+        with self.registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+
+    def _remove_committed_data(self):
+        with self._env() as env:
+            env["workflow.workflow"].browse(self.workflow_id).unlink()
+            env["crm.lead"].search([("name", "=like", "QTEST%")]).unlink()
+
+    def _runs(self, env):
+        return env["workflow.run"].search([("workflow_id", "=", self.workflow_id)])
+
+    def _worker(self, processed, limit=50):
+        while True:
+            with self._env() as env:
+                claimed = env["workflow.run"]._process_queue(limit=limit)
+            if not claimed:
+                return
+            processed.append(claimed)
+
+    def _notes(self, env, prefix):
+        return env["mail.message"].search_count([
+            ("model", "=", "crm.lead"), ("res_id", "=", self.lead_id), ("body", "like", prefix),
+        ])
+
+    def test_a_rolled_back_change_leaves_no_run_and_a_committed_one_runs_once(self):
+        with self._env() as env:
+            # A lead carries no n: its creation is noted under its name only.
+            env["workflow.action"].search([("workflow_id", "=", self.workflow_id)]).write({
+                "config": {"note": "Noted {{record.name}}"},
+            })
+        with self._env() as env:
+            env["crm.lead"].create({"name": "QTEST run rolled back", "type": "lead"})
+            self.assertEqual(len(self._runs(env)), 1)
+            env.cr.rollback()
+        with self._env() as env:
+            self.assertFalse(self._runs(env), "the run went with the change")
+            env["crm.lead"].create({"name": "QTEST run committed", "type": "lead"})
+        with self._env() as env:
+            run = self._runs(env)
+            self.assertEqual(run.state, "pending")
+            cron = env.ref("workflow_engine.ir_cron_workflow_run_queue")
+            self.assertTrue(env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+                            "the commit left the queue's cron a trigger")
+        self._worker([])
+        with self._env() as env:
+            run = self._runs(env)
+            self.assertEqual((run.state, run.attempt), ("success", 1))
+            self.assertEqual(run.action_run_ids.mapped("state"), ["success", "success"])
+            self.assertEqual(env["workflow.run"]._process_queue(), 0)
+
+    def test_two_workers_drain_2000_runs_each_exactly_once(self):
+        with self._env() as env:
+            env["workflow.run"].create([
+                {"workflow_id": self.workflow_id, "state": "pending", "event_type": "custom", "payload": {"n": n},
+                 "res_model": "crm.lead", "res_id": self.lead_id, "user_id": SUPERUSER_ID,
+                 "company_id": env.company.id}
+                for n in range(RUN_COUNT)
+            ])
+        processed = [[], []]
+        workers = [threading.Thread(target=self._worker, args=(claims,)) for claims in processed]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(WORKER_DEADLINE)
+        self.assertFalse(any(worker.is_alive() for worker in workers), "the workers finished in time")
+        self.assertEqual(sum(map(sum, processed)), RUN_COUNT, "every run was claimed once in all")
+        self.assertTrue(all(processed), "both workers took a share")
+        with self._env() as env:
+            runs = self._runs(env)
+            self.assertEqual(set(runs.mapped("state")), {"success"})
+            self.assertEqual(set(runs.mapped("attempt")), {1})
+            env.cr.execute(
+                "SELECT count(*), count(DISTINCT (run_id, action_id)) FROM workflow_action_run WHERE run_id IN %s",
+                [tuple(runs.ids)],
+            )
+            self.assertEqual(env.cr.fetchone(), (2 * RUN_COUNT, 2 * RUN_COUNT), "each action ran once per run")
+            env.cr.execute(
+                "SELECT count(*), count(DISTINCT body) FROM mail_message WHERE model = 'crm.lead' AND res_id = %s "
+                "AND (body LIKE %s OR body LIKE %s)",
+                [self.lead_id, "%First %", "%Second %"],
+            )
+            self.assertEqual(env.cr.fetchone(), (2 * RUN_COUNT, 2 * RUN_COUNT), "no note was written twice")
+
+    def test_a_run_whose_worker_is_killed_resumes_without_repeating_committed_actions(self):
+        with self._env() as env:
+            env["workflow.action"].search([("workflow_id", "=", self.workflow_id), ("name", "=", "Second")]).write({
+                "action_type": "update_field", "config": {"field": "priority", "value": "2"},
+            })
+            env["workflow.workflow"].emit_event("queue.workers", {"n": 1}, env["crm.lead"].browse(self.lead_id))
+        dsn = connection_info_for(get_db_name())[1]
+        blocker = psycopg2.connect(**dsn)
+        killer = psycopg2.connect(**dsn)
+        killer.autocommit = True
+        try:
+            # The lead is locked: the worker commits its first action, then waits on the second.
+            blocker.cursor().execute("SELECT id FROM crm_lead WHERE id = %s FOR UPDATE", [self.lead_id])
+            worker = threading.Thread(target=self._worker, args=([],))
+            worker.start()
+            waiting_pid = self._wait_for_lock_waiter(killer)
+            killer.cursor().execute("SELECT pg_terminate_backend(%s)", [waiting_pid])
+            blocker.rollback()
+            worker.join(WORKER_DEADLINE)
+            self.assertFalse(worker.is_alive())
+        finally:
+            blocker.close()
+            killer.close()
+
+        with self._env() as env:
+            run = self._runs(env)
+            self.assertEqual(run.state, "running", "the killed worker could not finish the run")
+            self.assertEqual(run.action_run_ids.mapped("name"), ["First"], "the first action had committed")
+        # The stale timeout is counted in whole seconds since the last heartbeat.
+        time.sleep(1.1)
+        with self._env() as env:
+            self.assertEqual(env["workflow.run"]._process_queue(worker_timeout=0), 1)
+        with self._env() as env:
+            run = self._runs(env)
+            self.assertEqual((run.state, run.attempt), ("success", 2))
+            self.assertEqual(
+                [(log.name, log.attempt, log.state) for log in run.action_run_ids.sorted("id")],
+                [("First", 1, "success"), ("Second", 2, "success")],
+            )
+            self.assertEqual(self._notes(env, "%First 1%"), 1, "the committed action was not repeated")
+            self.assertEqual(env["crm.lead"].browse(self.lead_id).priority, "2")
+
+    def _wait_for_lock_waiter(self, connection):
+        deadline = time.monotonic() + 60
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                rows = cursor.fetchall()
+                if rows:
+                    return rows[0][0]
+                time.sleep(0.05)
+        self.fail("the worker never waited for the locked lead")
+
