@@ -4,7 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+# bench/queue.py would stand for the standard library's queue module (that Odoo imports)
+# as long as this folder is on the path, as it is for a script run from it.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 
 
 def addons_path():
