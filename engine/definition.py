@@ -3,7 +3,10 @@
 The REST API reads and returns them, and so will the UI's export and import::
 
     {"name": "...", "description": "...", "active": true, "priority": 10,
-     "company_id": 1, "run_as_user_id": 2,
+     "company_id": 1, "run_as_user_id": 2, "execution_mode": "queued", "queue_backend": "cron",
+     "max_retries": 3, "retry_delay_seconds": 10, "duplicate_window_minutes": 10,
+     "max_runs_per_minute": 0, "max_runs_per_record_per_hour": 0,
+     "retention_days": 0, "failed_retention_days": 0,
      "triggers": [{"event_type": "deal.stage_changed", "custom_event": null,
                    "conditions": {...}, "active": true, "sequence": 10}],
      "actions": [{"name": "...", "action_type": "send_email", "ordering": 1,
@@ -40,7 +43,7 @@ class DefinitionError(WorkflowError):
 
 @dataclass(frozen=True)
 class _Key:
-    """One key of a document object: its kind (text, boolean, integer, id, list, json)."""
+    """One key of a document object: its kind (text, boolean, integer, count, id, list, json)."""
 
     kind: str
     required: bool = False
@@ -55,6 +58,15 @@ WORKFLOW_KEYS = {
     "priority": _Key("integer"),
     "company_id": _Key("id", nullable=True),
     "run_as_user_id": _Key("id", nullable=True),
+    "execution_mode": _Key("text", choices=("queued", "immediate")),
+    "queue_backend": _Key("text", choices=("cron", "queue_job")),
+    "max_retries": _Key("count"),
+    "retry_delay_seconds": _Key("count"),
+    "duplicate_window_minutes": _Key("count"),
+    "max_runs_per_minute": _Key("count"),
+    "max_runs_per_record_per_hour": _Key("count"),
+    "retention_days": _Key("count"),
+    "failed_retention_days": _Key("count"),
     "triggers": _Key("list"),
     "actions": _Key("list"),
 }
@@ -99,10 +111,10 @@ def _kind_error(spec, value):
             return f"unknown value {value!r}, expected one of {', '.join(map(repr, spec.choices))}"
     elif spec.kind == "boolean" and not isinstance(value, bool):
         return f"must be true or false, got {_describe(value)}"
-    elif spec.kind in ("integer", "id"):
+    elif spec.kind in ("integer", "count", "id"):
         if not _is_integer(value):
             return f"must be an integer, got {_describe(value)}"
-        low = 1 if spec.kind == "id" else -MAX_INTEGER
+        low = {"id": 1, "count": 0}.get(spec.kind, -MAX_INTEGER)
         if not low <= value <= MAX_INTEGER:
             return f"must be between {low} and {MAX_INTEGER}, got {value}"
     elif spec.kind == "list" and not isinstance(value, list):

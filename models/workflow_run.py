@@ -13,7 +13,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from ..engine import jsondoc
 from ..engine.exceptions import ActionError, WorkflowError
 from .record_context import build_context
-from .workflow_workflow import RunCapabilityError
+from .workflow_workflow import QUEUE_BACKENDS, RunCapabilityError
 
 _logger = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ DEFAULT_WORKER_TIMEOUT = 600
 CONFLICT_RETRY_DELAY = 5
 """Seconds a run waits after a database conflict (a concurrent update) before it is tried again."""
 QUEUE_CRON_XMLID = "workflow_engine.ir_cron_workflow_run_queue"
+QUEUE_JOB_CHANNEL = "root.workflow"
+"""The OCA queue_job channel of the jobs that execute runs."""
 RETENTION_BATCH = 1000
 """Runs the retention cron deletes per query, so that no deletion holds locks for long."""
 
@@ -142,6 +144,15 @@ class WorkflowRun(models.Model):
     wait_reason = fields.Char(
         readonly=True, copy=False,
         help="Why the run waited in the queue: a retry's backoff or a rate limit.",
+    )
+    queue_backend = fields.Selection(
+        QUEUE_BACKENDS, required=True, default="cron", readonly=True,
+        help="What executes the run when it is queued: the built-in queue's scheduled action, or an "
+        "OCA queue_job job (then Job shows which).",
+    )
+    job_uuid = fields.Char(
+        string="Job", readonly=True, copy=False, index="btree_not_null",
+        help="The OCA queue_job job last queued to execute the run (one per attempt or wait).",
     )
 
     _sql_constraints = [("uuid_unique", "UNIQUE(uuid)", "A run's ID is unique.")]
@@ -313,24 +324,36 @@ class WorkflowRun(models.Model):
                 [fields.Datetime.now() - timedelta(seconds=worker_timeout)],
             )
             stale_ids = [row[0] for row in cr.fetchall()]
+            stale_runs = self.with_env(self._queue_env(cr)).browse(stale_ids)
+            stale_runs.filtered(lambda run: run.queue_backend == "queue_job")._wake_queue()
         if stale_ids:
             _logger.warning("workflow runs %s were queued again: their worker stopped reporting", stale_ids)
 
     @api.model
-    def _claim(self, limit):
+    def _claim(self, limit, run_ids=None):
         """Mark up to ``limit`` due pending runs as running for this worker, committed, and
-        return their ids; runs over their workflow's rate limit are delayed instead."""
+        return their ids; runs over their workflow's rate limit are delayed instead.
+
+        The built-in queue's workers claim the runs of the built-in backend (and those of
+        the OCA backend when queue_job is no longer installed: nothing else would run them);
+        a queue_job job claims the runs ``run_ids`` it was queued for.
+        """
         with self.env.registry.cursor() as cr:
             now = fields.Datetime.now()
+            if run_ids is None:
+                scope = "AND (queue_backend = 'cron' OR %s)"
+                scope_arg = "queue.job" not in self.env
+            else:
+                scope, scope_arg = "AND id IN %s", tuple(run_ids)
             cr.execute(
-                """
+                f"""
                 SELECT id FROM workflow_run
-                 WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+                 WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s) {scope}
                  ORDER BY id
                  LIMIT %s
                    FOR UPDATE SKIP LOCKED
-                """,
-                [now, limit],
+                """,  # noqa: S608 - scope is one of two constant clauses
+                [now, scope_arg, limit],
             )
             runs = self.with_env(self._queue_env(cr)).browse(row[0] for row in cr.fetchall())
             runs = runs._delay_over_rate_limits(now)
@@ -366,7 +389,7 @@ class WorkflowRun(models.Model):
         for run, (until, reason) in delayed.items():
             run.write({"next_attempt_at": until, "wait_reason": reason})
         if delayed:
-            self.env.ref(QUEUE_CRON_XMLID)._trigger(min(until for until, _reason in delayed.values()))
+            self.browse(run.id for run in delayed)._wake_queue()
         return self.filtered(lambda run: run not in delayed)
 
     def _admit_per_workflow(self, workflow, now, delayed):
@@ -498,7 +521,7 @@ class WorkflowRun(models.Model):
                     until=until.replace(microsecond=0),
                 ),
             })
-            self.env.ref(QUEUE_CRON_XMLID)._trigger(until)
+            self._wake_queue()
             return
         self.env["workflow.action.run"].create([
             self._action_run_vals(action, state="skipped") for action in remaining_actions
@@ -525,12 +548,14 @@ class WorkflowRun(models.Model):
         })
 
     def _requeue_after_conflict(self):
+        until = fields.Datetime.now() + timedelta(seconds=CONFLICT_RETRY_DELAY)
         self.write({
             "state": "pending",
-            "next_attempt_at": fields.Datetime.now() + timedelta(seconds=CONFLICT_RETRY_DELAY),
+            "next_attempt_at": until,
             "claimed_at": False,
             "wait_reason": self.env._("A concurrent update got in the way; tried again shortly after."),
         })
+        self._wake_queue()
 
     # --- retention -------------------------------------------------------------------------------
 
@@ -581,8 +606,60 @@ class WorkflowRun(models.Model):
         return deleted
 
     def _wake_queue(self):
-        """Have the queue cron run once this transaction commits (a rollback cancels it)."""
+        """Have these pending runs executed once this transaction commits (a rollback cancels
+        it), each not before its ``next_attempt_at``: by the built-in queue's cron, or by a
+        queue_job job each."""
+        cron_runs = self
+        if "queue.job" in self.env:
+            job_runs = self.filtered(lambda run: run.queue_backend == "queue_job")
+            job_runs._enqueue_jobs()
+            cron_runs -= job_runs
+        if not cron_runs:
+            return
+        cron = self.env.ref(QUEUE_CRON_XMLID).sudo()
+        waits = [run.next_attempt_at for run in cron_runs if run.next_attempt_at]
+        if waits:
+            cron._trigger(min(waits))
         flags = self.env.cr.precommit.data
-        if not flags.get("workflow_engine.queue_woken"):
+        if len(waits) < len(cron_runs) and not flags.get("workflow_engine.queue_woken"):
             flags["workflow_engine.queue_woken"] = True
-            self.env.ref(QUEUE_CRON_XMLID).sudo()._trigger()
+            cron._trigger()
+
+    def _enqueue_jobs(self):
+        """Queue one OCA queue_job job per run, on the workflow channel, to start at the run's
+        ``next_attempt_at`` (at once when empty)."""
+        if not self:
+            return
+        channels = self.env["queue.job.channel"].sudo()
+        if not channels.search_count([("complete_name", "=", QUEUE_JOB_CHANNEL)], limit=1):
+            # Listed in queue_job's channels, where an administrator sets its removal interval.
+            channels.create({
+                "name": QUEUE_JOB_CHANNEL.split(".")[-1], "parent_id": self.env.ref("queue_job.channel_root").id,
+            })
+        for run in self:
+            job = run.with_delay(
+                channel=QUEUE_JOB_CHANNEL, eta=run.next_attempt_at or None, description=self.env._(
+                    "Workflow run %(run)s of %(workflow)s", run=run.uuid, workflow=run.workflow_id.name
+                ),
+            )._execute_as_job()
+            run.job_uuid = job.uuid
+
+    def _execute_as_job(self):
+        """The OCA queue_job job of these runs: the built-in queue's claim and execution. A run
+        already claimed or finished by then is left alone: a job performed twice runs nothing
+        twice. A run not due yet (its job was started by hand too early) gets a job for later."""
+        run_ids = self._claim(len(self), run_ids=self.ids)
+        for run_id in run_ids:
+            self._execute_claimed(run_id)
+        now = fields.Datetime.now()
+        left = self.sudo().browse(set(self.ids) - set(run_ids))
+        # Claims and executions committed elsewhere: what this transaction cached is stale.
+        left.invalidate_recordset(["state", "next_attempt_at"])
+        early = left.filtered(
+            lambda run: run.state == "pending" and run.next_attempt_at and run.next_attempt_at > now
+        )
+        early._enqueue_jobs()
+        return self.env._(
+            "%(executed)s run(s) executed, %(skipped)s no longer pending, %(early)s not due yet.",
+            executed=len(run_ids), skipped=len(self) - len(run_ids) - len(early), early=len(early),
+        )

@@ -13,6 +13,12 @@ from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_
 
 DEFAULT_MAX_CHAIN_DEPTH = 5
 STATISTICS_DAYS = 30
+QUEUE_BACKENDS = [("cron", "Built-in Queue"), ("queue_job", "OCA Job Queue")]
+QUEUE_SETTINGS = (
+    "execution_mode", "queue_backend", "max_retries", "retry_delay_seconds", "duplicate_window_minutes",
+    "max_runs_per_minute", "max_runs_per_record_per_hour", "retention_days", "failed_retention_days",
+)
+"""How a workflow's runs are executed, kept, limited and retried: part of its definition document."""
 """The recent window of the run statistics shown on a workflow."""
 
 
@@ -94,6 +100,14 @@ class WorkflowWorkflow(models.Model):
         "worker executes it after commit, in its own transaction, with retries and rate limits. "
         "Immediate: the actions run at once, inside the transaction of the change that caused the "
         "event; their failure never undoes that change, but nothing is retried.",
+    )
+    queue_backend = fields.Selection(
+        QUEUE_BACKENDS, required=True, default="cron",
+        tracking=True,
+        help="What executes the queued runs. Built-in Queue: a triggered scheduled action of this "
+        "addon, with no server configuration. OCA Job Queue (when the queue_job module is installed): "
+        "one job per run on the root.workflow channel, executed by queue_job's runner; the run log "
+        "shows the same states.",
     )
     max_retries = fields.Integer(
         default=3,
@@ -197,6 +211,14 @@ class WorkflowWorkflow(models.Model):
                         "%(field)s of workflow '%(workflow)s' cannot be negative (got %(value)s).",
                         field=self._fields[name].string, workflow=workflow.name, value=workflow[name],
                     ))
+
+    @api.constrains("queue_backend")
+    def _check_queue_backend(self):
+        if "queue.job" not in self.env and any(wf.queue_backend == "queue_job" for wf in self):
+            raise ValidationError(self.env._(
+                "Queue Backend of workflow '%s' cannot be the OCA Job Queue: the queue_job module is not "
+                "installed.", self.filtered(lambda wf: wf.queue_backend == "queue_job")[0].name,
+            ))
 
     @api.constrains("run_as_user_id")
     def _check_run_as_user_id(self):
@@ -435,6 +457,7 @@ class WorkflowWorkflow(models.Model):
                 "company_id": acting_record.env.company.id,
                 "depth": depth,
                 "idempotency_key": key,
+                "queue_backend": self.queue_backend,
                 **({"state": "pending"} if queued else {"state": "running", "attempt": 1,
                                                         "started_at": fields.Datetime.now()}),
                 **values,
@@ -526,6 +549,7 @@ class WorkflowWorkflow(models.Model):
             "priority": self.priority,
             "company_id": self.company_id.id or None,
             "run_as_user_id": self.run_as_user_id.id or None,
+            **{name: self[name] for name in QUEUE_SETTINGS},
             "triggers": [
                 {
                     "id": trigger.id,

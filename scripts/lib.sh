@@ -79,17 +79,42 @@ ensure_db_role() {
         || { echo "!!! Could not create the role '$DB_USER' (set WORKFLOW_DB_USER to an existing one)."; return 1; }
 }
 
+# OCA's queue_job (an optional backend of the queued runs), unpacked from its PyPI wheel into a
+# private addons folder: installing the wheel with pip would add a site-packages/odoo/addons
+# package that hides an Odoo installed from a git checkout with 'pip install -e'.
+prepare_queue_job() {
+    local target=$RUN_DIR/oca-addons wheels=$RUN_DIR/wheels spec="odoo-addon-queue-job>=18.0,<18.1"
+    [ -f "$target/queue_job/__manifest__.py" ] && return 0
+    # queue_job 18.0.1.7.1 and later use odoo.api.private, which early Odoo 18.0 builds lack.
+    "$PYTHON" -c 'import odoo.api, sys; sys.exit(not hasattr(odoo.api, "private"))' \
+        || spec="odoo-addon-queue-job==18.0.1.7.0"
+    say "OCA queue_job ($spec, from its PyPI wheel, into $target)"
+    rm -rf "$wheels" && mkdir -p "$wheels" "$target"
+    PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip download --quiet --disable-pip-version-check --no-deps \
+        --dest "$wheels" "$spec" || return 1
+    "$PYTHON" - "$wheels" "$target" <<'PY' || return 1
+import glob, sys, zipfile
+wheel = glob.glob(f"{sys.argv[1]}/odoo_addon_queue_job-18.0*.whl")[0]
+prefix = "odoo/addons/"
+with zipfile.ZipFile(wheel) as archive:
+    for info in archive.infolist():
+        if info.filename.startswith(prefix + "queue_job/"):
+            info.filename = info.filename[len(prefix):]
+            archive.extract(info, sys.argv[2])
+PY
+}
+
 # Odoo finds an addon by its directory name: link this checkout as 'workflow_engine'.
 prepare_addons_path() {
     local link_dir=$RUN_DIR/addons
     mkdir -p "$link_dir"
     ln -sfn "$ADDON_DIR" "$link_dir/workflow_engine"
-    ADDONS_PATH=$("$PYTHON" - "$link_dir" <<'PY'
+    ADDONS_PATH=$("$PYTHON" - "$link_dir" "$RUN_DIR/oca-addons" <<'PY'
 import os, sys
 import odoo, odoo.addons
 root = os.path.dirname(os.path.dirname(odoo.__file__))
 paths = [os.path.join(root, "odoo", "addons"), os.path.join(root, "addons"), *odoo.addons.__path__]
-paths.append(sys.argv[1])
+paths += sys.argv[1:]
 unique = dict.fromkeys(os.path.realpath(p) for p in paths if os.path.isdir(p))
 print(",".join(unique))
 PY

@@ -12,6 +12,7 @@ if ! odoo_is_installed; then
 fi
 install_python_requirements requirements.txt || exit 1
 ensure_postgres || exit 1
+prepare_queue_job || echo "(OCA queue_job could not be downloaded: it is not on the addons path)"
 prepare_addons_path
 
 DB=${WORKFLOW_DB:-workflow_demo}

@@ -39,6 +39,8 @@ say "Lint: pylint-odoo"
 "$PYTHON" -m pylint --rcfile=.pylintrc --load-plugins=pylint_odoo "$ADDON_DIR" || exit 1
 
 ensure_postgres || exit 1
+WITH_QUEUE_JOB=1
+prepare_queue_job || WITH_QUEUE_JOB=0
 prepare_addons_path
 mkdir -p "$RUN_DIR"
 DATABASES=()
@@ -51,6 +53,27 @@ trap drop_databases EXIT
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
+
+# The failed tests of a log, as --test-tags: /module:Class.method,...
+failed_test_tags() {
+    grep -oE "odoo\.addons\.[a-z0-9_]+\.tests\.[A-Za-z0-9_.]+: (FAIL|ERROR): [A-Za-z0-9_]+\.[A-Za-z0-9_]+" "$1" \
+        | sed -E 's#^odoo\.addons\.([a-z0-9_]+)\.tests\.[A-Za-z0-9_.]+: (FAIL|ERROR): #/\1:#' | sort -u | paste -sd, -
+}
+
+# rerun_failed DB LOG COUNT: run the COUNT tests that failed in LOG once more on DB; true when
+# exactly those ran and all passed.
+rerun_failed() {
+    local db=$1 log=$2 count=$3 tags rerun_log result
+    tags=$(failed_test_tags "$log")
+    [ -n "$tags" ] || return 1
+    rerun_log=${log%.log}.rerun.log
+    echo "... running the failed tests once more: $tags (log $rerun_log)"
+    odoo_cmd -d "$db" --stop-after-init --log-level=test --http-port="${WORKFLOW_TEST_HTTP_PORT:-8169}" \
+        --test-enable --test-tags="$tags" >"$rerun_log" 2>&1
+    result=$(grep -oE "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$rerun_log" | tail -n 1)
+    echo "... second run: ${result:-no test result}"
+    [ "$result" = "0 failed, 0 error(s) of $count tests" ]
+}
 # run_odoo_tests DB LABEL ODOO_ARGS...: install into a fresh DB, run the tagged tests,
 # and count what Odoo's test runner reports.
 run_odoo_tests() {
@@ -81,18 +104,34 @@ run_odoo_tests() {
         echo "!!! $label: Odoo exited with $rc; see $log"
         bad=1
     fi
+    # Odoo's own browser tours sometimes miss a step on a busy machine: with RERUN_FAILED=1,
+    # tests that fail are run once more, and those that pass then are reported as flaky.
+    if [ "${RERUN_FAILED:-0}" = 1 ] && [ "$bad" -gt 0 ] && [ "$bad" -eq $((failed + errors)) ] \
+        && rerun_failed "$db" "$log" "$bad"; then
+        echo "!!! FLAKY: $(failed_test_tags "$log") failed, then passed when run again; counted as passed"
+        FLAKY_TESTS+=("$(failed_test_tags "$log")")
+        failed=0 errors=0 bad=0
+    fi
     TOTAL_PASSED=$((TOTAL_PASSED + total - failed - errors))
     TOTAL_FAILED=$((TOTAL_FAILED + bad))
 }
+FLAKY_TESTS=()
 
 run_odoo_tests "wf_test_nodemo_$$" "addon without demo data" \
     -i workflow_engine --without-demo=all --test-enable --test-tags=/workflow_engine
 run_odoo_tests "wf_test_demo_$$" "addon with demo data" \
     -i workflow_engine --test-enable --test-tags=/workflow_engine:TestWorkflowDemo
+if [ "$WITH_QUEUE_JOB" = 1 ]; then
+    run_odoo_tests "wf_test_queue_job_$$" "queued runs on OCA queue_job" \
+        -i workflow_engine,queue_job --without-demo=all --test-enable --test-tags=workflow_queue_job/workflow_engine
+else
+    echo "!!! SKIPPED: the queue_job backend's tests: OCA queue_job could not be downloaded from PyPI."
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+fi
 if [ "$WITH_ODOO_SUITES" = 1 ]; then
     # This one mail tour fails on this Odoo 18.0 snapshot with Debian's Chromium whether or not
     # the addon is installed (a database with mail alone fails it the same way): left out.
-    run_odoo_tests "wf_test_odoo_$$" "Odoo's crm, mail and base_automation with the addon" \
+    RERUN_FAILED=1 run_odoo_tests "wf_test_odoo_$$" "Odoo's crm, mail and base_automation with the addon" \
         -i workflow_engine,crm,mail,base_automation --without-demo=all --test-enable \
         --test-tags=/crm,/mail,/base_automation,-/mail:TestDiscussSubChannels.test_04_sub_channel_panel_search
     echo "(left out: mail's TestDiscussSubChannels.test_04_sub_channel_panel_search, failing without the addon too)"
@@ -101,4 +140,5 @@ fi
 echo
 echo "Pure-Python suite: $PURE_PASSED passed; Odoo suite: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
 echo "total: $((PURE_PASSED + TOTAL_PASSED)) passed, $TOTAL_FAILED failed"
+[ "${#FLAKY_TESTS[@]}" -eq 0 ] || echo "!!! flaky (failed once, passed when run again): ${FLAKY_TESTS[*]}"
 [ "$TOTAL_FAILED" -eq 0 ]

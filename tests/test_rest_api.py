@@ -91,6 +91,29 @@ class TestRestApi(RestApiCase):
                 item.pop("id")
         self.assertEqual(again, document)
 
+    def test_how_runs_execute_is_part_of_the_definition(self):
+        settings = {"execution_mode": "immediate", "max_retries": 5, "retry_delay_seconds": 30,
+                    "duplicate_window_minutes": 0, "max_runs_per_minute": 60, "max_runs_per_record_per_hour": 2,
+                    "retention_days": 30, "failed_retention_days": 120}
+        created = self.api("POST", "/api/v1/workflows/", dict(example_2(), **settings), user=self.manager)
+        self.assertEqual(created.status_code, 201, created.text)
+        workflow = self.env["workflow.workflow"].browse(created.json()["id"])
+        self.assertEqual({name: workflow[name] for name in settings}, settings)
+        self.assertEqual({name: created.json()[name] for name in settings}, settings)
+        self.assertEqual(created.json()["queue_backend"], "cron")
+        executed = self._execute(workflow)
+        self.assertEqual((executed.status_code, executed.json()["state"]), (200, "success"), "run at once")
+
+        replaced = self.api("PUT", f"/api/v1/workflows/{workflow.id}/", example_2(), user=self.manager)
+        self.assertEqual(replaced.status_code, 200, replaced.text)
+        self.assertEqual((replaced.json()["execution_mode"], replaced.json()["max_retries"]), ("queued", 3),
+                         "what a PUT leaves out takes its default")
+        refused = self.api("PUT", f"/api/v1/workflows/{workflow.id}/",
+                           dict(example_2(), execution_mode="later", retention_days=-1), user=self.manager)
+        self.assertEqual(refused.status_code, 422, refused.text)
+        self.assertEqual([detail["path"] for detail in refused.json()["error"]["details"]],
+                         ["execution_mode", "retention_days"])
+
     # --- authentication and the role matrix -----------------------------------------------
 
     def test_no_key_or_a_bad_key_is_401_with_a_json_body(self):

@@ -102,7 +102,8 @@ class TestRestOpenapi(RestApiCase):
             ("/api/v1/workflows/{id}/", "GET", "401"): call("GET", one),
             ("/api/v1/workflows/{id}/", "GET", "403"): call("GET", one, user=outsider),
             ("/api/v1/workflows/{id}/", "GET", "404"): call("GET", missing, user=user),
-            ("/api/v1/workflows/{id}/", "PUT", "200"): call("PUT", one, example_2(), user=manager),
+            ("/api/v1/workflows/{id}/", "PUT", "200"): call(
+                "PUT", one, example_2(execution_mode="immediate"), user=manager),
             ("/api/v1/workflows/{id}/", "PUT", "400"): call("PUT", one, data=b"{'name': 1}", user=manager),
             ("/api/v1/workflows/{id}/", "PUT", "401"): call("PUT", one, example_2()),
             ("/api/v1/workflows/{id}/", "PUT", "403"): call("PUT", one, example_2(), user=user),

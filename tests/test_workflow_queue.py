@@ -13,6 +13,8 @@ class TestWorkflowQueue(WorkflowCase):
     """The queued mode within one test transaction: the queue's own transactions are
     savepoints of it (the registry's test mode), so every step can be checked."""
 
+    queue_backend = "cron"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -27,6 +29,7 @@ class TestWorkflowQueue(WorkflowCase):
         return self.Workflow.create(dict({
             "name": f"Queued {event}",
             "execution_mode": "queued",
+            "queue_backend": self.queue_backend,
             "trigger_ids": [Command.create({"event_type": "custom", "custom_event": event})],
             "action_ids": actions or [
                 Command.create({"name": "Note", "ordering": 1, "action_type": "add_note",
@@ -37,11 +40,19 @@ class TestWorkflowQueue(WorkflowCase):
     def _notes(self, record, text):
         return record.message_ids.filtered(lambda message: text in (message.body or ""))
 
+    def _process(self, worker_timeout=None):
+        """One pass of the queue's workers; how many runs they claimed."""
+        return self.Run._process_queue(worker_timeout=worker_timeout)
+
+    def _wake_count(self):
+        """How many times the queue was asked to run."""
+        return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.queue_cron.id)])
+
     def _drain(self):
         self.env.flush_all()
         claimed = 0
         for _batch in range(20):
-            count = self.Run._process_queue()
+            count = self._process()
             if not count:
                 break
             claimed += count
@@ -60,9 +71,11 @@ class TestWorkflowQueue(WorkflowCase):
 
     # --- queued runs ---------------------------------------------------------------------------
 
-    def test_an_event_queues_a_pending_run_that_the_triggered_cron_executes(self):
-        workflow = self.Workflow.with_user(self.manager).create(example_1_values(execution_mode="queued"))
-        triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.queue_cron.id)])
+    def test_an_event_queues_a_pending_run_that_the_woken_queue_executes(self):
+        workflow = self.Workflow.with_user(self.manager).create(
+            example_1_values(execution_mode="queued", queue_backend=self.queue_backend)
+        )
+        wakes_before = self._wake_count()
         lead = self.env["crm.lead"].create({
             "name": "Queued lead", "type": "lead", "expected_revenue": 90000, "email_from": "a@b.example.com",
         })
@@ -70,10 +83,7 @@ class TestWorkflowQueue(WorkflowCase):
         self.assertEqual((run.state, run.res_id, run.user_id, run.action_run_ids), ("pending", lead.id, self.manager,
                                                                                     self.env["workflow.action.run"]))
         self.assertNotEqual(lead.priority, "3", "nothing ran in the transaction of the change")
-        self.assertEqual(
-            self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.queue_cron.id)]), triggers_before + 1,
-            "the queue's cron is triggered, effective when the change commits",
-        )
+        self.assertEqual(self._wake_count(), wakes_before + 1, "the queue is woken, effective when the change commits")
         self.assertEqual(self._drain(), 1)
         self.assertEqual((run.state, run.attempt, run.error), ("success", 1, False))
         self.assertEqual(run.action_run_ids.mapped("state"), ["success", "success"])
@@ -82,7 +92,7 @@ class TestWorkflowQueue(WorkflowCase):
         self.assertEqual(lead.priority, "3")
         note = self._notes(lead, "Qualified: 90000")
         self.assertEqual(note.author_id, self.manager.partner_id, "the actions ran as the run-as user")
-        self.assertEqual(self.Run._process_queue(), 0, "a run is executed once")
+        self.assertEqual(self._process(), 0, "a run is executed once")
 
     def test_a_manual_execution_of_a_queued_workflow_is_pending_until_the_queue_runs_it(self):
         workflow = self._queued()
@@ -96,7 +106,7 @@ class TestWorkflowQueue(WorkflowCase):
         self.env["ir.config_parameter"].set_param("workflow_engine.max_chain_depth", 3)
         # Each note is a timeline event that starts the workflow again: a loop.
         workflow = self.Workflow.create({
-            "name": "Echo", "execution_mode": "queued",
+            "name": "Echo", "execution_mode": "queued", "queue_backend": self.queue_backend,
             "trigger_ids": [Command.create({"event_type": "timeline.event"})],
             "action_ids": [Command.create({"name": "Echo", "action_type": "add_note", "config": {"note": "Echo"}})],
         })
@@ -115,7 +125,7 @@ class TestWorkflowQueue(WorkflowCase):
         stale.sudo().write({"state": "running", "claimed_at": now - timedelta(minutes=20), "attempt": 1})
         live.sudo().write({"state": "running", "claimed_at": now, "attempt": 1})
         self.env.flush_all()
-        self.assertEqual(self.Run._process_queue(worker_timeout=600), 1)
+        self.assertEqual(self._process(worker_timeout=600), 1)
         self.env.invalidate_all()
         self.assertEqual((stale.state, stale.attempt), ("success", 2))
         self.assertEqual(live.state, "running", "a worker that reported recently is still at work")
@@ -141,7 +151,7 @@ class TestWorkflowQueue(WorkflowCase):
         self.assertAlmostEqual(run.next_attempt_at, fields.Datetime.now() + timedelta(seconds=10),
                                delta=timedelta(seconds=5))
         self.assertIn("retry 1 of 2", run.wait_reason)
-        self.assertEqual(self.Run._process_queue(), 0, "the run waits for its backoff")
+        self.assertEqual(self._process(), 0, "the run waits for its backoff")
 
         self._make_due(run)
         self._drain()
@@ -216,17 +226,17 @@ class TestWorkflowQueue(WorkflowCase):
         workflow = self._queued(max_runs_per_minute=2)
         for n in range(5):
             workflow.execute("crm.lead", self.lead.id, {"n": n})
-        self.assertEqual(self.Run._process_queue(), 2)
+        self.assertEqual(self._process(), 2)
         self.env.invalidate_all()
         runs = workflow.run_ids.sorted("id")
         self.assertEqual(runs.mapped("state"), ["success"] * 2 + ["pending"] * 3)
         waiting = runs[2:]
         self.assertTrue(all("2 runs per minute" in run.wait_reason for run in waiting), waiting.mapped("wait_reason"))
         self.assertTrue(all(run.next_attempt_at > fields.Datetime.now() for run in waiting))
-        self.assertEqual(self.Run._process_queue(), 0, "delayed, not dropped: they wait")
+        self.assertEqual(self._process(), 0, "delayed, not dropped: they wait")
 
         self._make_due(runs)
-        self.assertEqual(self.Run._process_queue(), 2)
+        self.assertEqual(self._process(), 2)
         self._make_due(runs)
         self._drain()
         self.assertEqual(runs.mapped("state"), ["success"] * 5)
@@ -244,6 +254,18 @@ class TestWorkflowQueue(WorkflowCase):
                                delta=timedelta(seconds=2))
 
     # --- settings, retention, monitoring ---------------------------------------------------------------
+
+    def test_the_queue_job_backend_needs_queue_job_and_its_runs_never_wait_for_it_in_vain(self):
+        if "queue.job" in self.env:
+            self.assertEqual(self._queued(queue_backend="queue_job").queue_backend, "queue_job")
+            return
+        with self.assertRaisesRegex(ValidationError, "queue_job module is not installed"):
+            self._queued(queue_backend="queue_job")
+        # A run queued for queue_job before it was uninstalled: the built-in queue executes it.
+        run = self._queued().execute("crm.lead", self.lead.id, {"n": 4})
+        run.sudo().queue_backend = "queue_job"
+        self._drain()
+        self.assertEqual(run.state, "success")
 
     def test_queue_settings_cannot_be_negative(self):
         with self.assertRaisesRegex(ValidationError, "Maximum Retries|Max Retries"):

@@ -21,6 +21,8 @@ class TestQueueWorkers(BaseCase):
     connections of their own, and a worker whose database connection is killed. What a
     test commits, it deletes."""
 
+    queue_backend = "cron"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -36,6 +38,7 @@ class TestQueueWorkers(BaseCase):
             self.lead_id = env["crm.lead"].create({"name": "QTEST queue lead", "type": "lead"}).id
             self.workflow_id = env["workflow.workflow"].create({
                 "name": "Queue workers", "execution_mode": "queued", "duplicate_window_minutes": 0,
+                "queue_backend": self.queue_backend,
                 "trigger_ids": [
                     Command.create({"event_type": "lead.created",
                                     "conditions": {"field": "name", "operator": "startswith", "value": "QTEST run"}}),
@@ -65,12 +68,19 @@ class TestQueueWorkers(BaseCase):
         return env["workflow.run"].search([("workflow_id", "=", self.workflow_id)])
 
     def _worker(self, processed, limit=50):
+        """A queue worker: it executes due runs until none is left, and appends to ``processed``
+        how many it took each time."""
         while True:
             with self._env() as env:
                 claimed = env["workflow.run"]._process_queue(limit=limit)
             if not claimed:
                 return
             processed.append(claimed)
+
+    def _wake_count(self, env):
+        """How many times the queue was asked to run."""
+        cron = env.ref("workflow_engine.ir_cron_workflow_run_queue")
+        return env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
 
     def _notes(self, env, prefix):
         return env["mail.message"].search_count([
@@ -84,18 +94,18 @@ class TestQueueWorkers(BaseCase):
                 "config": {"note": "Noted {{record.name}}"},
             })
         with self._env() as env:
+            wakes = self._wake_count(env)
             env["crm.lead"].create({"name": "QTEST run rolled back", "type": "lead"})
             self.assertEqual(len(self._runs(env)), 1)
             env.cr.rollback()
         with self._env() as env:
             self.assertFalse(self._runs(env), "the run went with the change")
+            self.assertEqual(self._wake_count(env), wakes, "nor was the queue woken")
             env["crm.lead"].create({"name": "QTEST run committed", "type": "lead"})
         with self._env() as env:
             run = self._runs(env)
             self.assertEqual(run.state, "pending")
-            cron = env.ref("workflow_engine.ir_cron_workflow_run_queue")
-            self.assertTrue(env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
-                            "the commit left the queue's cron a trigger")
+            self.assertEqual(self._wake_count(env), wakes + 1, "the commit woke the queue")
         self._worker([])
         with self._env() as env:
             run = self._runs(env)
@@ -108,9 +118,9 @@ class TestQueueWorkers(BaseCase):
             env["workflow.run"].create([
                 {"workflow_id": self.workflow_id, "state": "pending", "event_type": "custom", "payload": {"n": n},
                  "res_model": "crm.lead", "res_id": self.lead_id, "user_id": SUPERUSER_ID,
-                 "company_id": env.company.id}
+                 "company_id": env.company.id, "queue_backend": self.queue_backend}
                 for n in range(RUN_COUNT)
-            ])
+            ])._wake_queue()
         processed = [[], []]
         workers = [threading.Thread(target=self._worker, args=(claims,)) for claims in processed]
         for worker in workers:
@@ -167,7 +177,10 @@ class TestQueueWorkers(BaseCase):
         # The stale timeout is counted in whole seconds since the last heartbeat.
         time.sleep(1.1)
         with self._env() as env:
-            self.assertEqual(env["workflow.run"]._process_queue(worker_timeout=0), 1)
+            env["workflow.run"]._requeue_stale(worker_timeout=0)
+        processed = []
+        self._worker(processed)
+        self.assertEqual(sum(processed), 1)
         with self._env() as env:
             run = self._runs(env)
             self.assertEqual((run.state, run.attempt), ("success", 2))
