@@ -1,6 +1,9 @@
 import base64
 import json
+import os
 import pathlib
+import shutil
+import tempfile
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -11,7 +14,9 @@ from odoo.tests.common import ChromeBrowser
 from odoo.addons.web.tests.test_js import unit_test_error_checker
 
 SCREENSHOT_SIGNAL = "workflow_engine screenshot "
-SCREENSHOTS_DIR = pathlib.Path(__file__).resolve().parent.parent / "static" / "description" / "screenshots"
+SCREENSHOTS_DIR_VARIABLE = "WORKFLOW_SCREENSHOTS_DIR"
+"""Where the tour saves its screenshots, when set (static/description/screenshots refreshes the
+README's); otherwise a temporary folder, so that a test run leaves the repository as it was."""
 SCREENSHOTS = ("condition_builder", "action_editor", "workflow_form", "dry_run", "runs_graph")
 RUN_HISTORY = [
     # Oldest day first. The graph colours the states in the order it meets them: this order
@@ -36,26 +41,26 @@ EXAMPLE_1_CONDITIONS = {
 }
 
 
-def _save_screenshot(browser, name, capture):
-    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS_DIR / f"{name}.png").write_bytes(base64.b64decode(capture.result()["data"]))
-    browser._logger.info("screenshot %s saved in %s", name, SCREENSHOTS_DIR)
+def _save_screenshot(browser, directory, name, capture):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{name}.png").write_bytes(base64.b64decode(capture.result()["data"]))
+    browser._logger.info("screenshot %s saved in %s", name, directory)
     # The tour waits for this mark before it goes on, so the page is captured as it was.
     browser._websocket_send("Runtime.evaluate", params={
         "expression": f"document.body.dataset.workflowScreenshot = {json.dumps(name)}",
     })
 
 
-def _taking_screenshots(handle_console):
+def _taking_screenshots(handle_console, directory):
     """ChromeBrowser._handle_console, and a console message "workflow_engine screenshot
-    <name>" saves the page as static/description/screenshots/<name>.png."""
+    <name>" saves the page as <name>.png in ``directory``."""
 
     def handle(browser, type, args=None, **kwargs):
         message = browser._from_remoteobject(args[0]) if args else ""
         if type == "log" and isinstance(message, str) and message.startswith(SCREENSHOT_SIGNAL):
             name = message[len(SCREENSHOT_SIGNAL):]
             capture = browser._websocket_send("Page.captureScreenshot", params={"format": "png"}, with_future=True)
-            capture.add_done_callback(lambda done: _save_screenshot(browser, name, done))
+            capture.add_done_callback(lambda done: _save_screenshot(browser, directory, name, done))
         return handle_console(browser, type, args=args, **kwargs)
 
     return handle
@@ -135,7 +140,13 @@ class TestWorkflowUi(HttpCase):
         cls.env["workflow.run"].invalidate_model(["create_date"])
 
     def test_example_1_built_tested_and_run_in_the_browser(self):
-        with patch.object(ChromeBrowser, "_handle_console", _taking_screenshots(ChromeBrowser._handle_console)):
+        screenshots = os.environ.get(SCREENSHOTS_DIR_VARIABLE)
+        if not screenshots:
+            screenshots = tempfile.mkdtemp(prefix="workflow_engine_screenshots_")
+            self.addCleanup(shutil.rmtree, screenshots)
+        screenshots = pathlib.Path(screenshots).resolve()
+        handler = _taking_screenshots(ChromeBrowser._handle_console, screenshots)
+        with patch.object(ChromeBrowser, "_handle_console", handler):
             self.start_tour("/odoo", "workflow_engine_example_1", login="admin", timeout=300)
 
         workflow = self.env["workflow.workflow"].search([("name", "=", "Auto-qualify high-value leads")])
@@ -158,7 +169,7 @@ class TestWorkflowUi(HttpCase):
         self.assertEqual((run.res_id, run.event_type, run.state), (lead.id, "lead.created", "success"))
         self.assertEqual((lead.stage_id.name, lead.user_id), ("Qualified", self.senior_rep))
         for name in SCREENSHOTS:
-            self.assertTrue((SCREENSHOTS_DIR / f"{name}.png").stat().st_size, name)
+            self.assertTrue((screenshots / f"{name}.png").stat().st_size, name)
 
     def test_javascript_unit_tests(self):
         self.browser_js(
