@@ -46,7 +46,9 @@ class WorkflowActionRun(models.Model):
     output = fields.Json(readonly=True, help="What the action produced (ids, statuses).")
     input_text = fields.Text(compute="_compute_json_texts", string="Input (JSON)", help="The input, as JSON text.")
     output_text = fields.Text(compute="_compute_json_texts", string="Output (JSON)", help="The output, as JSON text.")
-    company_id = fields.Many2one(related="run_id.company_id", store=True, help="The company of the run.")
+    company_id = fields.Many2one(
+        "res.company", readonly=True, index=True, help="The company of the run; who may see the action run."
+    )
 
     @api.depends("input", "output")
     def _compute_json_texts(self):
@@ -56,7 +58,10 @@ class WorkflowActionRun(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        runs = self.env["workflow.run"]
         for vals in vals_list:
+            if "company_id" not in vals:
+                vals["company_id"] = runs.browse(vals["run_id"]).company_id.id
             for key in ("input", "output"):
                 if vals.get(key) is not None:
                     vals[key] = jsondoc.plain(vals[key])

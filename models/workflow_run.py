@@ -238,9 +238,10 @@ class WorkflowRun(models.Model):
         })
         return self
 
-    def _execute_action(self, action, record, context):
-        """Run one action in a savepoint and return its action run's values."""
-        vals = self._action_run_vals(action)
+    def _execute_action(self, action, record, context, run_values=None):
+        """Run one action in a savepoint and return its action run's values (``run_values``:
+        this run's part of them, when the caller has them at hand)."""
+        vals = self._action_run_vals(action, run_values)
         start = time.perf_counter()
         rendered, secrets = None, []
         try:
@@ -265,10 +266,13 @@ class WorkflowRun(models.Model):
             vals[key] = jsondoc.mask(vals.get(key), secrets)
         return vals
 
-    def _action_run_vals(self, action, **values):
+    def _action_run_defaults(self):
+        return {"run_id": self.id, "attempt": self.attempt, "company_id": self.company_id.id}
+
+    def _action_run_vals(self, action, run_values=None, **values):
         return {
-            "run_id": self.id, "action_id": action.id, "name": action.name,
-            "action_type": action.action_type, "ordering": action.ordering, "attempt": self.attempt, **values,
+            **(run_values or self._action_run_defaults()), "action_id": action.id, "name": action.name,
+            "action_type": action.action_type, "ordering": action.ordering, **values,
         }
 
     # --- the queue -------------------------------------------------------------------------------
@@ -478,28 +482,37 @@ class WorkflowRun(models.Model):
         acting_record = acting_record.with_company(self.company_id or acting_record.env.company)
         context = build_context(acting_record, self.payload or {}, acting_record.env.company)
         acting_record = acting_record.with_context(workflow_depth=self.depth + 1)
-        settled = self.action_run_ids.filtered(
-            lambda log: log.state == "success" or (log.state == "failed" and log.action_id.allow_failure)
-        )
+        settled = self.env["workflow.action.run"]
+        if self.attempt > 1:
+            # Only a resumed run has actions that settled in an earlier attempt.
+            settled = self.action_run_ids.filtered(
+                lambda log: log.state == "success" or (log.state == "failed" and log.action_id.allow_failure)
+            )
         state = "partial" if any(log.state == "failed" for log in settled) else "success"
         pending_actions = workflow.action_ids - settled.action_id
+        # Read before the first commit, which empties the transaction's cache.
+        run_values = self._action_run_defaults()
+        duration_ms = self.duration_ms
         for index, action in enumerate(pending_actions):
             # The heartbeat also locks the run's row until the action commits: the stale
             # reaper skips locked runs, so a long action is never run twice.
-            self.claimed_at = fields.Datetime.now()
-            self.flush_recordset(["claimed_at"])
+            self.write({"claimed_at": fields.Datetime.now(), "duration_ms": duration_ms})
+            self.flush_recordset(["claimed_at", "duration_ms"])
             start = time.perf_counter()
-            log = self._execute_action(action, acting_record, context)
+            log = self._execute_action(action, acting_record, context, run_values)
             self.env["workflow.action.run"].create(log)
-            self.duration_ms += (time.perf_counter() - start) * 1000
+            duration_ms += (time.perf_counter() - start) * 1000
             if log["state"] == "failed" and action.allow_failure:
                 state = "partial"
             elif log["state"] == "failed":
+                self.duration_ms = duration_ms
                 self._stop_or_retry(log, pending_actions[index + 1:])
                 return
-            # The run owns this cursor (see _execute_claimed): each action's outcome is kept as it ends.
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        self._finish(state)
+            if action != pending_actions[-1]:
+                # The run owns this cursor (see _execute_claimed): each action's outcome is kept
+                # as it ends; the last one's is kept with the end of the run.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._finish(state, duration_ms=duration_ms)
 
     def _stop_or_retry(self, log, remaining_actions):
         """After the failed action of ``log``: queue the run again after a backoff when the
@@ -538,13 +551,14 @@ class WorkflowRun(models.Model):
             return True
         return False
 
-    def _finish(self, state, error=False, error_code=False):
+    def _finish(self, state, error=False, error_code=False, **values):
         self.write({
             "state": state,
             "finished_at": fields.Datetime.now(),
             "next_attempt_at": False,
             "error": error,
             "error_code": error_code,
+            **values,
         })
 
     def _requeue_after_conflict(self):
@@ -614,14 +628,16 @@ class WorkflowRun(models.Model):
             job_runs = self.filtered(lambda run: run.queue_backend == "queue_job")
             job_runs._enqueue_jobs()
             cron_runs -= job_runs
-        if not cron_runs:
+        waits = [run.next_attempt_at for run in cron_runs if run.next_attempt_at]
+        flags = self.env.cr.precommit.data
+        # One trigger per transaction is enough for the runs due at once.
+        woken_now = len(waits) == len(cron_runs) or flags.get("workflow_engine.queue_woken")
+        if woken_now and not waits:
             return
         cron = self.env.ref(QUEUE_CRON_XMLID).sudo()
-        waits = [run.next_attempt_at for run in cron_runs if run.next_attempt_at]
         if waits:
             cron._trigger(min(waits))
-        flags = self.env.cr.precommit.data
-        if len(waits) < len(cron_runs) and not flags.get("workflow_engine.queue_woken"):
+        if not woken_now:
             flags["workflow_engine.queue_woken"] = True
             cron._trigger()
 

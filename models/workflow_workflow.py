@@ -84,6 +84,10 @@ class WorkflowWorkflow(models.Model):
         "workflow.version", "workflow_id", string="Versions",
         help="Every saved definition of the workflow, the newest first.",
     )
+    current_version_id = fields.Many2one(
+        "workflow.version", compute="_compute_current_version_id", store=True,
+        help="The version of the definition the workflow runs with now: the last one saved.",
+    )
     version_count = fields.Integer(
         compute="_compute_version_count", string="Versions Count", help="How many definitions were saved."
     )
@@ -163,6 +167,11 @@ class WorkflowWorkflow(models.Model):
         compute="_compute_run_statistics", string="95th Percentile Duration (ms)",
         help="95% of the finished runs of the last 30 days took at most this long.",
     )
+
+    @api.depends("version_ids")
+    def _compute_current_version_id(self):
+        for workflow in self:
+            workflow.current_version_id = workflow.version_ids.sorted("version")[-1:]
 
     def _compute_version_count(self):
         counts = dict(self.env["workflow.version"]._read_group(
@@ -388,11 +397,6 @@ class WorkflowWorkflow(models.Model):
                     user=user.name, problem=problem,
                 ))
 
-    def _current_version(self):
-        """The version of the definition this workflow runs with now."""
-        self.ensure_one()
-        return self.env["workflow.version"].sudo().search([("workflow_id", "=", self.id)], limit=1)
-
     def _run_as_user(self):
         return self.run_as_user_id or self.create_uid
 
@@ -443,7 +447,7 @@ class WorkflowWorkflow(models.Model):
         else:
             matches, keys = self._drop_duplicate_events(event_type, matches)
         queued = self.execution_mode == "queued"
-        version = self._current_version()
+        version = self.current_version_id
         runs = self.env["workflow.run"].sudo().create([
             {
                 "workflow_id": self.id,

@@ -38,7 +38,7 @@ class TestWorkflowVersions(WorkflowCase):
         self.assertEqual(workflow.name, "Auto-qualify high-value leads")
         self.assertEqual(workflow.priority, 10)
         self.assertEqual(workflow.trigger_ids.conditions["and"][0]["value"], 50000)
-        self.assertEqual(workflow._current_version().snapshot, first.snapshot)
+        self.assertEqual(workflow.current_version_id.snapshot, first.snapshot)
 
     def test_a_form_save_of_workflow_triggers_and_actions_makes_one_version(self):
         workflow = self._create()
