@@ -622,6 +622,8 @@ class WorkflowWorkflow(models.Model):
         user_id = document.get("run_as_user_id")
         if type(user_id) is int and not self.env["res.users"].search_count([("id", "=", user_id)], limit=1):
             errors.append(definition.DefinitionError(f"no active user {user_id}", "run_as_user_id"))
+        if document.get("queue_backend") == "queue_job" and "queue.job" not in self.env:
+            errors.append(definition.DefinitionError("the queue_job module is not installed", "queue_backend"))
         return [error.to_dict() for error in errors]
 
     @api.model

@@ -113,6 +113,14 @@ class TestRestApi(RestApiCase):
         self.assertEqual(refused.status_code, 422, refused.text)
         self.assertEqual([detail["path"] for detail in refused.json()["error"]["details"]],
                          ["execution_mode", "retention_days"])
+        if "queue.job" not in self.env:
+            refused = self.api("PUT", f"/api/v1/workflows/{workflow.id}/",
+                               dict(example_2(), queue_backend="queue_job"), user=self.manager)
+            self.assertEqual(refused.status_code, 422, refused.text)
+            self.assertEqual(refused.json()["error"]["details"], [
+                {"code": "invalid_definition", "path": "queue_backend",
+                 "message": "the queue_job module is not installed"},
+            ])
 
     # --- authentication and the role matrix -----------------------------------------------
 
