@@ -10,7 +10,10 @@ Creates (once) a database with workflow_engine, then:
   pending run;
 * drain: queues ``--runs`` runs of a two-action workflow (update_field, add_note), each
   on a lead of its own, commits, and drains them with one, then two worker processes
-  (each the loop that the queue's cron runs), printing runs per second.
+  (each the loop that the queue's cron runs), printing runs per second;
+* hand-written: the same two actions on the same leads written by hand, each committed,
+  with one then two worker processes and no engine: the most any queue doing this work,
+  with these commits, could reach.
 """
 
 import os
@@ -119,14 +122,48 @@ def drain(registry):
     print(json.dumps({"start": start, "end": time.time(), "executed": executed}), flush=True)
 
 
-def drain_with(workers, db, registry, runs):
-    workflow_id = queue_runs(registry, runs)
+def hand_written(registry, runs, worker, workers):
+    """Worker process: the workflow's two actions written by hand on this worker's share of
+    the bench leads, each action committed as the queue commits it, without any engine."""
+    from odoo import SUPERUSER_ID, api  # noqa: PLC0415
+
+    with registry.cursor() as cr:
+        leads = superuser_env(cr)["crm.lead"].search([("name", "=like", "Bench lead %")], order="id", limit=runs)
+        lead_ids = leads.ids[worker::workers]
+    start = time.time()
+    for lead_id in lead_ids:
+        with registry.cursor() as cr:
+            lead = api.Environment(cr, SUPERUSER_ID, {})["crm.lead"].browse(lead_id)
+            lead.write({"priority": "2"})
+            cr.commit()  # pylint: disable=invalid-commit
+            lead._message_log_batch({lead.id: f"Bench {lead.name}"}, message_type="comment")
+    print(json.dumps({"start": start, "end": time.time(), "executed": len(lead_ids)}), flush=True)
+
+
+def run_workers(workers, arguments):
+    """Start ``workers`` worker processes with ``arguments`` (the worker's index is passed
+    as ``{index}``) and return their elapsed wall time and reports."""
     processes = [
-        subprocess.Popen([sys.executable, __file__, "--db", db, "--worker"], stdout=subprocess.PIPE, text=True)
-        for _worker in range(workers)
+        subprocess.Popen([sys.executable, __file__, *(arg.format(index=index) for arg in arguments)],
+                         stdout=subprocess.PIPE, text=True)
+        for index in range(workers)
     ]
     reports = [json.loads(process.communicate()[0].strip().splitlines()[-1]) for process in processes]
-    elapsed = max(report["end"] for report in reports) - min(report["start"] for report in reports)
+    return max(report["end"] for report in reports) - min(report["start"] for report in reports), reports
+
+
+def hand_written_with(workers, db, runs):
+    elapsed, reports = run_workers(workers, [
+        "--db", db, "--runs", str(runs), "--hand-written", "{index}", "--workers", str(workers),
+    ])
+    executed = sum(report["executed"] for report in reports)
+    print(f"hand-written, no engine: {workers} worker(s): {executed} leads in {elapsed:.2f} s = "
+          f"{executed / elapsed:.0f} per second")
+
+
+def drain_with(workers, db, registry, runs):
+    workflow_id = queue_runs(registry, runs)
+    elapsed, reports = run_workers(workers, ["--db", db, "--worker"])
     with registry.cursor() as cr:
         env = superuser_env(cr)
         states = dict(env["workflow.run"]._read_group([("workflow_id", "=", workflow_id)], ["state"], ["__count"]))
@@ -142,10 +179,15 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the enqueue timing, the best kept")
     parser.add_argument("--db", default="wf_bench_queue")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hand-written", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = benchdb.addons_path()
     if args.worker:
         drain(open_registry(args.db, path))
+        return
+    if args.hand_written is not None:
+        hand_written(open_registry(args.db, path), args.runs, args.hand_written, args.workers)
         return
     benchdb.ensure_database(args.db, path, "workflow_engine")
     registry = open_registry(args.db, path)
@@ -153,6 +195,8 @@ def main():
     enqueue_cost(registry, args.leads, args.rounds)
     for workers in (1, 2):
         drain_with(workers, args.db, registry, args.runs)
+    for workers in (1, 2):
+        hand_written_with(workers, args.db, args.runs)
 
 
 if __name__ == "__main__":
