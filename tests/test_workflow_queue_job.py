@@ -9,7 +9,7 @@ import threading
 import requests
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import config
 
@@ -93,6 +93,20 @@ class TestWorkflowQueueJob(test_workflow_queue.TestWorkflowQueue):
         self.assertEqual(runs.mapped("state"), ["success", "success"])
         self.assertEqual(set(jobs.mapped("state")), {"done"})
         self.assertIn("1 run(s) executed", jobs[0].result)
+
+    def test_a_salesman_without_workflow_rights_queues_a_job_that_runs_the_workflow(self):
+        workflow = self._queued(trigger_ids=[(0, 0, {"event_type": "lead.created"})], actions=[
+            (0, 0, {"name": "Note", "action_type": "add_note", "config": {"note": "Welcome {{lead.name}}"}}),
+        ])
+        salesman = new_test_user(self.env, "qj_salesman", groups="sales_team.group_sale_salesman_all_leads")
+        lead = self.env["crm.lead"].with_user(salesman).create({"name": "Walk-in", "type": "lead"})
+        run = workflow.run_ids
+        self.env.flush_all()
+        job = self.env["queue.job"].search([("uuid", "=", run.job_uuid)])
+        self.assertEqual((run.state, job.user_id), ("pending", salesman), "the job is the salesman's")
+        self.assertEqual(self._drain(), 1)
+        self.assertEqual(run.state, "success")
+        self.assertEqual(len(self._notes(lead, "Welcome Walk-in")), 1)
 
     def test_a_job_performed_again_executes_nothing_twice(self):
         run = self._queued().execute("crm.lead", self.lead.id, {"n": 5})
