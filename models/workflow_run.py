@@ -1,3 +1,4 @@
+import contextlib
 import logging
 import time
 import traceback
@@ -238,14 +239,19 @@ class WorkflowRun(models.Model):
         })
         return self
 
-    def _execute_action(self, action, record, context, run_values=None):
-        """Run one action in a savepoint and return its action run's values (``run_values``:
-        this run's part of them, when the caller has them at hand)."""
+    def _execute_action(self, action, record, context, run_values=None, own_transaction=False):
+        """Run one action and return its action run's values (``run_values``: this run's part
+        of them, when the caller has them at hand).
+
+        The action runs in a savepoint, so that its failure undoes what it did and nothing
+        else; with ``own_transaction`` (a queued run commits before each action), the
+        transaction holds nothing else to keep, and a failure rolls it back instead.
+        """
         vals = self._action_run_vals(action, run_values)
         start = time.perf_counter()
         rendered, secrets = None, []
         try:
-            with record.env.cr.savepoint():
+            with contextlib.nullcontext() if own_transaction else record.env.cr.savepoint():
                 rendered, secrets = action._render_input(self, context)
                 vals["output"] = action.with_env(record.env)._execute(record, rendered)
             vals["state"] = "success"
@@ -254,6 +260,8 @@ class WorkflowRun(models.Model):
         except Exception as exc:  # noqa: BLE001 - every failure is logged on the run
             if record.env.cr.closed:
                 raise  # the database connection is lost: no action failed, the worker did
+            if own_transaction:
+                record.env.cr.rollback()
             error = exc if isinstance(exc, WorkflowError) else ActionError(str(exc))
             _logger.info("workflow run %s: action %s failed: %s", self.uuid, action.id, error)
             vals.update(
@@ -496,10 +504,13 @@ class WorkflowRun(models.Model):
         for index, action in enumerate(pending_actions):
             # The heartbeat also locks the run's row until the action commits: the stale
             # reaper skips locked runs, so a long action is never run twice.
-            self.write({"claimed_at": fields.Datetime.now(), "duration_ms": duration_ms})
-            self.flush_recordset(["claimed_at", "duration_ms"])
+            self.env.cr.execute(
+                "UPDATE workflow_run SET claimed_at = %s, duration_ms = %s WHERE id = %s",
+                [fields.Datetime.now(), duration_ms, self.id],
+            )
+            self.invalidate_recordset(["claimed_at", "duration_ms"])
             start = time.perf_counter()
-            log = self._execute_action(action, acting_record, context, run_values)
+            log = self._execute_action(action, acting_record, context, run_values, own_transaction=True)
             self.env["workflow.action.run"].create(log)
             duration_ms += (time.perf_counter() - start) * 1000
             if log["state"] == "failed" and action.allow_failure:
