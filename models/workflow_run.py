@@ -26,6 +26,8 @@ DEFAULT_WORKER_TIMEOUT = 600
 CONFLICT_RETRY_DELAY = 5
 """Seconds a run waits after a database conflict (a concurrent update) before it is tried again."""
 QUEUE_CRON_XMLID = "workflow_engine.ir_cron_workflow_run_queue"
+CLAIM_ATTEMPTS = 5
+"""Claims tried in a row when concurrent workers' claims get in the way."""
 QUEUE_JOB_CHANNEL = "root.workflow"
 """The OCA queue_job channel of the jobs that execute runs."""
 RETENTION_BATCH = 1000
@@ -323,6 +325,16 @@ class WorkflowRun(models.Model):
 
     @api.model
     def _requeue_stale(self, worker_timeout):
+        try:
+            stale_ids = self._requeue_stale_once(worker_timeout)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # A worker reported on one of them meanwhile: the next pass of the queue looks again.
+            return
+        if stale_ids:
+            _logger.warning("workflow runs %s were queued again: their worker stopped reporting", stale_ids)
+
+    @api.model
+    def _requeue_stale_once(self, worker_timeout):
         with self.env.registry.cursor() as cr:
             # A run whose row is locked is being executed: its worker is alive, however slow.
             cr.execute(
@@ -338,8 +350,7 @@ class WorkflowRun(models.Model):
             stale_ids = [row[0] for row in cr.fetchall()]
             stale_runs = self.with_env(self._queue_env(cr)).browse(stale_ids)
             stale_runs.filtered(lambda run: run.queue_backend == "queue_job")._wake_queue()
-        if stale_ids:
-            _logger.warning("workflow runs %s were queued again: their worker stopped reporting", stale_ids)
+        return stale_ids
 
     @api.model
     def _claim(self, limit, run_ids=None):
@@ -350,6 +361,18 @@ class WorkflowRun(models.Model):
         the OCA backend when queue_job is no longer installed: nothing else would run them);
         a queue_job job claims the runs ``run_ids`` it was queued for.
         """
+        for attempt in range(1, CLAIM_ATTEMPTS + 1):
+            try:
+                return self._claim_once(limit, run_ids)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # Transactions see the database as it was when they started: a run that another
+                # worker claimed since cannot be locked. A new transaction sees it claimed.
+                if attempt == CLAIM_ATTEMPTS:
+                    raise
+        return []
+
+    @api.model
+    def _claim_once(self, limit, run_ids):
         with self.env.registry.cursor() as cr:
             now = fields.Datetime.now()
             if run_ids is None:
@@ -502,21 +525,17 @@ class WorkflowRun(models.Model):
         run_values = self._action_run_defaults()
         duration_ms = self.duration_ms
         for index, action in enumerate(pending_actions):
-            # The heartbeat also locks the run's row until the action commits: the stale
-            # reaper skips locked runs, so a long action is never run twice.
-            self.env.cr.execute(
-                "UPDATE workflow_run SET claimed_at = %s, duration_ms = %s WHERE id = %s",
-                [fields.Datetime.now(), duration_ms, self.id],
-            )
-            self.invalidate_recordset(["claimed_at", "duration_ms"])
+            self._heartbeat(duration_ms)
             start = time.perf_counter()
             log = self._execute_action(action, acting_record, context, run_values, own_transaction=True)
-            self.env["workflow.action.run"].create(log)
             duration_ms += (time.perf_counter() - start) * 1000
+            if log["state"] == "failed":
+                # The failure rolled the transaction back, and the heartbeat's lock with it.
+                self._heartbeat(duration_ms)
+            self.env["workflow.action.run"].create(log)
             if log["state"] == "failed" and action.allow_failure:
                 state = "partial"
             elif log["state"] == "failed":
-                self.duration_ms = duration_ms
                 self._stop_or_retry(log, pending_actions[index + 1:])
                 return
             if action != pending_actions[-1]:
@@ -524,6 +543,16 @@ class WorkflowRun(models.Model):
                 # as it ends; the last one's is kept with the end of the run.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         self._finish(state, duration_ms=duration_ms)
+
+    def _heartbeat(self, duration_ms):
+        """Tell the stale reaper that this run's worker is alive. The update also locks the
+        run's row until the transaction ends: the reaper skips locked runs, so a long action
+        is never run twice."""
+        self.env.cr.execute(
+            "UPDATE workflow_run SET claimed_at = %s, duration_ms = %s WHERE id = %s",
+            [fields.Datetime.now(), duration_ms, self.id],
+        )
+        self.invalidate_recordset(["claimed_at", "duration_ms"])
 
     def _stop_or_retry(self, log, remaining_actions):
         """After the failed action of ``log``: queue the run again after a backoff when the

@@ -34,6 +34,7 @@ class TestQueueWorkers(BaseCase):
 
     def setUp(self):
         super().setUp()
+        self.thread_errors = []
         with self._env() as env:
             self.lead_id = env["crm.lead"].create({"name": "QTEST queue lead", "type": "lead"}).id
             self.workflow_id = env["workflow.workflow"].create({
@@ -76,6 +77,25 @@ class TestQueueWorkers(BaseCase):
             if not claimed:
                 return
             processed.append(claimed)
+
+    def _in_thread(self, target, *args):
+        """A thread running ``target(*args)``; what it raises fails the test at ``_join``."""
+        def run():
+            try:
+                target(*args)
+            except Exception as exc:  # noqa: BLE001 - reported by _join
+                self.thread_errors.append(exc)
+                raise
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def _join(self, threads):
+        for thread in threads:
+            thread.join(WORKER_DEADLINE)
+        self.assertFalse(any(thread.is_alive() for thread in threads), "the workers finished in time")
+        self.assertEqual(self.thread_errors, [], "no worker failed")
 
     def _wake_count(self, env):
         """How many times the queue was asked to run."""
@@ -122,12 +142,7 @@ class TestQueueWorkers(BaseCase):
                 for n in range(RUN_COUNT)
             ])._wake_queue()
         processed = [[], []]
-        workers = [threading.Thread(target=self._worker, args=(claims,)) for claims in processed]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(WORKER_DEADLINE)
-        self.assertFalse(any(worker.is_alive() for worker in workers), "the workers finished in time")
+        self._join([self._in_thread(self._worker, claims) for claims in processed])
         self.assertEqual(sum(map(sum, processed)), RUN_COUNT, "every run was claimed once in all")
         self.assertTrue(all(processed), "both workers took a share")
         with self._env() as env:
@@ -159,13 +174,11 @@ class TestQueueWorkers(BaseCase):
         try:
             # The lead is locked: the worker commits its first action, then waits on the second.
             blocker.cursor().execute("SELECT id FROM crm_lead WHERE id = %s FOR UPDATE", [self.lead_id])
-            worker = threading.Thread(target=self._worker, args=([],))
-            worker.start()
+            worker = self._in_thread(self._worker, [])
             waiting_pid = self._wait_for_lock_waiter(killer)
             killer.cursor().execute("SELECT pg_terminate_backend(%s)", [waiting_pid])
             blocker.rollback()
-            worker.join(WORKER_DEADLINE)
-            self.assertFalse(worker.is_alive())
+            self._join([worker])
         finally:
             blocker.close()
             killer.close()
