@@ -79,8 +79,9 @@ class WorkflowRun(models.Model):
         "failed and stopped the run. Skipped: started by hand, but the conditions did "
         "not hold.",
     )
+    # Indexed by its UNIQUE constraint.
     uuid = fields.Char(
-        string="Run ID", required=True, readonly=True, copy=False, index=True,
+        string="Run ID", required=True, readonly=True, copy=False,
         default=lambda self: str(uuid.uuid4()),
         help="Unique identifier of the run, for logs and idempotent receivers.",
     )

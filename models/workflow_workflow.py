@@ -14,10 +14,12 @@ from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_
 DEFAULT_MAX_CHAIN_DEPTH = 5
 STATISTICS_DAYS = 30
 QUEUE_BACKENDS = [("cron", "Built-in Queue"), ("queue_job", "OCA Job Queue")]
-QUEUE_SETTINGS = (
-    "execution_mode", "queue_backend", "max_retries", "retry_delay_seconds", "duplicate_window_minutes",
-    "max_runs_per_minute", "max_runs_per_record_per_hour", "retention_days", "failed_retention_days",
+QUEUE_COUNTS = (
+    "max_retries", "retry_delay_seconds", "duplicate_window_minutes", "max_runs_per_minute",
+    "max_runs_per_record_per_hour", "retention_days", "failed_retention_days",
 )
+"""The queue settings that are counts, none of them negative."""
+QUEUE_SETTINGS = ("execution_mode", "queue_backend", *QUEUE_COUNTS)
 """How a workflow's runs are executed, kept, limited and retried: part of its definition document."""
 """The recent window of the run statistics shown on a workflow."""
 
@@ -204,17 +206,10 @@ class WorkflowWorkflow(models.Model):
             workflow.avg_duration_ms = figures.get("avg_duration_ms", 0.0)
             workflow.p95_duration_ms = figures.get("p95_duration_ms", 0.0)
 
-    @api.constrains(
-        "max_retries", "retry_delay_seconds", "duplicate_window_minutes", "max_runs_per_minute",
-        "max_runs_per_record_per_hour", "retention_days", "failed_retention_days",
-    )
+    @api.constrains(*QUEUE_COUNTS)
     def _check_queue_settings(self):
-        names = (
-            "max_retries", "retry_delay_seconds", "duplicate_window_minutes", "max_runs_per_minute",
-            "max_runs_per_record_per_hour", "retention_days", "failed_retention_days",
-        )
         for workflow in self:
-            for name in names:
+            for name in QUEUE_COUNTS:
                 if workflow[name] < 0:
                     raise ValidationError(self.env._(
                         "%(field)s of workflow '%(workflow)s' cannot be negative (got %(value)s).",
