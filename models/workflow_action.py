@@ -2,6 +2,7 @@ import ipaddress
 import json
 import re
 import socket
+from collections import defaultdict
 from urllib.parse import urlsplit
 
 import requests
@@ -45,6 +46,10 @@ CONTACT_PLACEHOLDER = re.compile(
 )
 """The placeholders a Workflow Manager's e-mail may be sent to: the record's own contacts
 (its e-mail, its partner's) and internal users (its salesperson, the run-as user)."""
+
+BATCHED_TYPES = frozenset({"update_field", "add_note"})
+"""Action types that run on many records at once (one write, one batch of notes) when a
+queue worker executes several runs of one workflow together."""
 
 ACTION_TYPES = [
     ("send_email", "Send Email"),
@@ -227,19 +232,33 @@ class WorkflowAction(models.Model):
             )
         return handler(record, config)
 
+    def _can_execute_many(self, records, configs):
+        """Whether this action, rendered as ``configs`` (one per record of ``records``, in
+        order), can run on all of them at once: its type has a batch form, each config acts
+        on its own run's record, and no record comes twice (the second run would have to see
+        what the first did)."""
+        self.ensure_one()
+        if self.action_type not in BATCHED_TYPES or len(set(records.ids)) != len(records):
+            return False
+        return all(
+            (config.get("entity_type") or "record") == "record" and config.get("entity_id") in (None, "")
+            and (self.action_type != "add_note" or config.get("visibility", "internal") == "internal")
+            for config in configs
+        )
+
+    def _execute_many(self, records, configs):
+        """Run this action on each of ``records`` (in the run-as user's environment) with its
+        rendered config in ``configs`` and return their outputs, in order: what ``_execute``
+        returns for each, from one write per distinct change or one batch of notes. Only for
+        what ``_can_execute_many`` admits; a failure fails the whole batch."""
+        self.ensure_one()
+        for config in configs:
+            schemas.check_rendered(self.action_type, config)
+        return getattr(self, f"_execute_many_{self.action_type}")(records, configs)
+
     def _execute_update_field(self, record, config):
         target = self._target_record(record, config)
-        name = field_name(target._name, config["field"])
-        field = target._fields.get(name)
-        if field is None:
-            raise ActionError(
-                f"{target._name} has no field '{config['field']}'", path="config.field"
-            )
-        if not self._is_writable(target, field):
-            raise ActionError(
-                f"field '{name}' of {target._name} cannot be written by "
-                f"{target.env.user.login}", path="config.field",
-            )
+        name, field = self._writable_field(target, config)
         value = self._convert_value(target, field, config["value"])
         old_value = field.convert_to_write(target[name], target) if target else None
         target.write({name: value})
@@ -248,20 +267,54 @@ class WorkflowAction(models.Model):
             "old_value": old_value, "new_value": value,
         }
 
+    def _execute_many_update_field(self, records, configs):
+        changes = defaultdict(list)
+        for index, config in enumerate(configs):
+            changes[config["field"], json.dumps(config["value"], sort_keys=True, default=str)].append(index)
+        outputs = [None] * len(records)
+        for indexes in changes.values():
+            config = configs[indexes[0]]
+            targets = records.browse([records.ids[index] for index in indexes])
+            name, field = self._writable_field(targets, config)
+            value = self._convert_value(targets, field, config["value"])
+            old_values = [field.convert_to_write(target[name], target) for target in targets]
+            targets.write({name: value})
+            for index, target, old_value in zip(indexes, targets, old_values, strict=True):
+                outputs[index] = {
+                    "model": targets._name, "ids": target.ids, "field": name,
+                    "old_value": old_value, "new_value": value,
+                }
+        return outputs
+
     def _execute_add_note(self, record, config):
         target = self._target_record(record, config)
-        if not hasattr(target, "message_post"):
-            raise ActionError(f"{target._name} has no chatter to post on", path="config.entity_type")
+        self._check_chatter(target)
         body = self._plain_text_html(config["note"])
         if config.get("visibility", "internal") == "internal":
-            # A log note notifies nobody: Odoo's batched log path, once access is checked.
-            target.check_access(target._mail_post_access)
-            messages = target._message_log_batch(dict.fromkeys(target.ids, body), message_type="comment")
+            messages = self._log_notes(target, dict.fromkeys(target.ids, body))
         else:
             messages = target.env["mail.message"]
             for entity in target:
                 messages |= entity.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_comment")
         return {"model": target._name, "ids": target.ids, "message_ids": messages.ids}
+
+    def _execute_many_add_note(self, records, configs):
+        self._check_chatter(records)
+        messages = self._log_notes(records, {
+            record.id: self._plain_text_html(config["note"]) for record, config in zip(records, configs, strict=True)
+        })
+        message_ids = {message.res_id: message.id for message in messages}
+        return [
+            {"model": records._name, "ids": record.ids, "message_ids": [message_ids[record.id]]}
+            for record in records
+        ]
+
+    @api.model
+    def _log_notes(self, targets, bodies):
+        """Log the internal notes ``bodies`` (by record id) on ``targets``: a log note notifies
+        nobody, so Odoo's batched log path serves, once access is checked."""
+        targets.check_access(targets._mail_post_access)
+        return targets._message_log_batch(bodies, message_type="comment")
 
     def _execute_send_email(self, record, config):
         target = self._target_record(record, config)
@@ -471,6 +524,28 @@ class WorkflowAction(models.Model):
                 f"{model} record {entity_id} does not exist", path="config.entity_id"
             )
         return target
+
+    @api.model
+    def _check_chatter(self, targets):
+        if not hasattr(targets, "message_post"):
+            raise ActionError(f"{targets._name} has no chatter to post on", path="config.entity_type")
+
+    @api.model
+    def _writable_field(self, target, config):
+        """The name and field that ``config`` updates on ``target``'s model, refused when
+        missing or not writable by the run-as user."""
+        name = field_name(target._name, config["field"])
+        field = target._fields.get(name)
+        if field is None:
+            raise ActionError(
+                f"{target._name} has no field '{config['field']}'", path="config.field"
+            )
+        if not self._is_writable(target, field):
+            raise ActionError(
+                f"field '{name}' of {target._name} cannot be written by "
+                f"{target.env.user.login}", path="config.field",
+            )
+        return name, field
 
     @api.model
     def _is_writable(self, target, field):

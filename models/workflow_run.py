@@ -14,6 +14,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from ..engine import jsondoc
 from ..engine.exceptions import ActionError, WorkflowError
 from .record_context import build_context
+from .workflow_action import BATCHED_TYPES
 from .workflow_workflow import QUEUE_BACKENDS, RunCapabilityError
 
 _logger = logging.getLogger(__name__)
@@ -200,12 +201,6 @@ class WorkflowRun(models.Model):
             "view_mode": "form",
         }
 
-    def _get_record(self):
-        self.ensure_one()
-        if not self.res_model or self.res_model not in self.env:
-            return self.env["res.partner"].browse()
-        return self.env[self.res_model].browse(self.res_id).exists()
-
     def _execute(self, record, context):
         """Run the workflow's actions in order on this running run's ``record``, and log
         the run with one action run per action (those after a stopping failure skipped).
@@ -247,8 +242,8 @@ class WorkflowRun(models.Model):
         of them, when the caller has them at hand).
 
         The action runs in a savepoint, so that its failure undoes what it did and nothing
-        else; with ``own_transaction`` (a queued run commits before each action), the
-        transaction holds nothing else to keep, and a failure rolls it back instead.
+        else; with ``own_transaction`` (a queued run's action, alone in a transaction that
+        holds nothing else to keep), a failure rolls the transaction back instead.
         """
         vals = self._action_run_vals(action, run_values)
         start = time.perf_counter()
@@ -272,6 +267,10 @@ class WorkflowRun(models.Model):
                 output=getattr(error, "output", None), retryable=getattr(error, "retryable", False),
             )
         vals["duration_ms"] = (time.perf_counter() - start) * 1000
+        return self._masked_action_run_vals(vals, rendered, secrets)
+
+    @api.model
+    def _masked_action_run_vals(self, vals, rendered, secrets):
         vals["input"] = rendered
         for key in ("input", "output", "error", "traceback"):
             vals[key] = jsondoc.mask(vals.get(key), secrets)
@@ -311,8 +310,7 @@ class WorkflowRun(models.Model):
             ))
         self._requeue_stale(worker_timeout)
         run_ids = self._claim(limit)
-        for run_id in run_ids:
-            self._execute_claimed(run_id)
+        self._execute_claimed(run_ids)
         return len(run_ids)
 
     @api.model
@@ -476,82 +474,185 @@ class WorkflowRun(models.Model):
         return api.Environment(cr, SUPERUSER_ID, {})
 
     @api.model
-    def _execute_claimed(self, run_id):
-        """Execute the claimed run ``run_id`` in a transaction of its own."""
+    def _execute_claimed(self, run_ids):
+        """Execute the claimed runs ``run_ids``: those of one workflow, run-as user, company
+        and depth together (see _execute_queued), on a cursor of their own."""
+        with self.env.registry.cursor() as cr:
+            runs = self.with_env(self._queue_env(cr)).browse(run_ids)
+            groups = runs.grouped(lambda run: (run.workflow_id, run.user_id, run.company_id, run.res_model, run.depth))
+            group_ids = [group.ids for group in groups.values()]
+        for ids in group_ids:
+            self._execute_claimed_group(ids)
+
+    @api.model
+    def _execute_claimed_group(self, run_ids):
         try:
             with self.env.registry.cursor() as cr:
-                run = self.with_env(self._queue_env(cr)).browse(run_id)
+                runs = self.with_env(self._queue_env(cr)).browse(run_ids)
                 try:
-                    run._execute_queued()
+                    runs._execute_queued()
                 except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                     cr.rollback()
-                    run._requeue_after_conflict()
+                    runs.filtered(lambda run: run.state == "running")._requeue_after_conflict()
                 except psycopg2.Error:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a run never takes its worker down
-                    _logger.exception("workflow run %s could not be executed", run_id)
+                    _logger.exception("workflow runs %s could not be executed", run_ids)
                     cr.rollback()
-                    run._finish("failed", error=self.env._("The run could not be executed: %s", exc))
+                    runs.filtered(lambda run: run.state == "running")._finish(
+                        "failed", error=self.env._("The run could not be executed: %s", exc)
+                    )
         except psycopg2.Error:
             # The connection itself failed (its backend was terminated, the server went
-            # away): the run stays running until the stale timeout queues it again.
-            _logger.warning("workflow run %s: its worker lost the database connection", run_id, exc_info=True)
+            # away): the runs stay running until the stale timeout queues them again.
+            _logger.warning("workflow runs %s: their worker lost the database connection", run_ids, exc_info=True)
 
     def _execute_queued(self):
-        """Run the actions of this claimed run that have not succeeded yet, committing the
-        log of each as it finishes, so that a crash later keeps what was done and logged."""
-        self.ensure_one()
-        if self.state != "running" or self._refuse_lost_capabilities():
-            return
-        workflow = self.workflow_id
-        record = self._get_record()
-        if self.res_model and not record:
-            self._finish("failed", error=self.env._(
-                "%(model)s record %(id)s no longer exists.", model=self.res_model, id=self.res_id
-            ))
-            return
-        acting_record = record.with_user(self.user_id or workflow._run_as_user())
-        acting_record = acting_record.with_company(self.company_id or acting_record.env.company)
-        context = build_context(acting_record, self.payload or {}, acting_record.env.company)
-        acting_record = acting_record.with_context(workflow_depth=self.depth + 1)
-        settled = self.env["workflow.action.run"]
-        if self.attempt > 1:
-            # Only a resumed run has actions that settled in an earlier attempt.
-            settled = self.action_run_ids.filtered(
-                lambda log: log.state == "success" or (log.state == "failed" and log.action_id.allow_failure)
-            )
-        state = "partial" if any(log.state == "failed" for log in settled) else "success"
-        pending_actions = workflow.action_ids - settled.action_id
-        # Read before the first commit, which empties the transaction's cache.
-        run_values = self._action_run_defaults()
-        duration_ms = self.duration_ms
-        for index, action in enumerate(pending_actions):
-            self._heartbeat(duration_ms)
-            start = time.perf_counter()
-            log = self._execute_action(action, acting_record, context, run_values, own_transaction=True)
-            duration_ms += (time.perf_counter() - start) * 1000
-            if log["state"] == "failed":
-                # The failure rolled the transaction back, and the heartbeat's lock with it.
-                self._heartbeat(duration_ms)
-            self.env["workflow.action.run"].create(log)
-            if log["state"] == "failed" and action.allow_failure:
-                state = "partial"
-            elif log["state"] == "failed":
-                self._stop_or_retry(log, pending_actions[index + 1:])
-                return
-            if action != pending_actions[-1]:
-                # The run owns this cursor (see _execute_claimed): each action's outcome is kept
-                # as it ends; the last one's is kept with the end of the run.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        self._finish(state, duration_ms=duration_ms)
+        """Run the actions of these claimed runs that have not settled yet, committing the
+        outcome of each action as it ends, so that a crash later keeps what was done and logged.
 
-    def _heartbeat(self, duration_ms):
-        """Tell the stale reaper that this run's worker is alive. The update also locks the
-        run's row until the transaction ends: the reaper skips locked runs, so a long action
-        is never run twice."""
+        The runs share a workflow, run-as user, company and depth. Each action runs for all
+        of them in turn, as one batch where its type allows (one write, one batch of notes:
+        see workflow.action._execute_many), and one commit keeps every run's outcome of it.
+        """
+        runs = self.filtered(lambda run: run.state == "running")
+        if not runs or runs._refuse_lost_capabilities():
+            return
+        workflow = runs.workflow_id
+        records, missing = runs._acting_records()
+        if missing:
+            for run in missing:
+                run._finish("failed", error=self.env._(
+                    "%(model)s record %(id)s no longer exists.", model=run.res_model, id=run.res_id
+                ))
+            # Kept now: a failed action alone in its transaction rolls it back (see _execute_step).
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            runs -= missing
+            if not runs:
+                return
+        company = records[runs[0]].env.company
+        contexts = {run: build_context(records[run], run.payload or {}, company) for run in runs}
+        for run, record in records.items():
+            records[run] = record.with_context(workflow_depth=run.depth + 1)
+        settled, states = runs._settled_actions()
+        # Read before the first commit, which empties the transaction's cache.
+        run_values = {run: run._action_run_defaults() for run in runs}
+        durations = {run: run.duration_ms for run in runs}
+        actions = workflow.action_ids
+        stepped = False
+        for index, action in enumerate(actions):
+            step = runs.filtered(lambda run, action=action: action.id not in settled[run])
+            if not step:
+                continue
+            if stepped:
+                # The runs own this cursor (see _execute_claimed_group): the outcome of each action
+                # is kept as it ends; the last one's is kept with the end of the runs.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            stepped = True
+            step._heartbeat(durations)
+            logs = step._execute_step(action, records, contexts, run_values)
+            if len(step) == 1 and logs[step]["state"] == "failed":
+                # The failure rolled the transaction back, and the heartbeat's lock with it.
+                step._heartbeat(durations)
+            self.env["workflow.action.run"].create(list(logs.values()))
+            for run, log in logs.items():
+                durations[run] += log["duration_ms"]
+                if log["state"] != "failed":
+                    continue
+                if action.allow_failure:
+                    states[run] = "partial"
+                    continue
+                later_actions = actions[index + 1:].filtered(lambda later, run=run: later.id not in settled[run])
+                run._stop_or_retry(log, later_actions)
+                runs -= run
+        if runs:
+            runs._heartbeat(durations)
+            for state, finished in runs.grouped(states.get).items():
+                finished._finish(state)
+
+    def _acting_records(self):
+        """The record of each of these runs (of one model), as their run-as user sees it in
+        their company, by run; and the runs whose record no longer exists."""
+        workflow = self.workflow_id
+        model = self[:1].res_model
+        records = self.env[model if model in self.env else "res.partner"].browse(
+            self.filtered("res_id").mapped("res_id") if model else ()
+        ).exists()
+        records = records.with_user(self[:1].user_id or workflow._run_as_user())
+        records = records.with_company(self[:1].company_id or records.env.company)
+        by_id = {record.id: record for record in records}
+        acting = {run: by_id.get(run.res_id, records.browse()) for run in self}
+        missing = self.filtered(lambda run: run.res_model and not acting[run])
+        return acting, missing
+
+    def _settled_actions(self):
+        """The ids of the actions of each of these runs that settled in an earlier attempt (they
+        succeeded, or failed while allowed to), by run; and each run's state so far."""
+        settled = {run: set() for run in self}
+        states = dict.fromkeys(self, "success")
+        # Only a resumed run has actions that settled in an earlier attempt.
+        for log in self.filtered(lambda run: run.attempt > 1).action_run_ids:
+            if log.state == "success" or (log.state == "failed" and log.action_id.allow_failure):
+                settled[log.run_id].add(log.action_id.id)
+                if log.state == "failed":
+                    states[log.run_id] = "partial"
+        return settled, states
+
+    def _execute_step(self, action, records, contexts, run_values):
+        """Run ``action`` for each of these runs, on its record of ``records`` with its context
+        of ``contexts``, and return each run's action run values.
+
+        Where the action allows, the runs' rendered configs run as one batch, in a savepoint;
+        should the batch fail, each run runs the action alone, so that a failure is logged on
+        its own run and undoes nothing of the others.
+        """
+        if len(self) == 1 or action.action_type not in BATCHED_TYPES:
+            return {
+                run: run._execute_action(action, records[run], contexts[run], run_values[run],
+                                         own_transaction=len(self) == 1)
+                for run in self
+            }
+        start = time.perf_counter()
+        targets = records[self[0]].browse([records[run].id for run in self])
+        try:
+            rendered = [action._render_input(run, contexts[run]) for run in self]
+            configs = [config for config, _secrets in rendered]
+            if not action._can_execute_many(targets, configs):
+                rendered = None
+            else:
+                with self.env.cr.savepoint():
+                    outputs = action.with_env(targets.env)._execute_many(targets, configs)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise
+        except Exception as exc:  # noqa: BLE001 - each run tries alone and logs its own failure
+            _logger.info(
+                "workflow action %s failed as a batch of %s runs; each tries alone: %s", action.id, len(self), exc
+            )
+            rendered = None
+        if rendered is None:
+            return {
+                run: run._execute_action(action, records[run], contexts[run], run_values[run]) for run in self
+            }
+        duration_ms = (time.perf_counter() - start) * 1000 / len(self)
+        return {
+            run: self._masked_action_run_vals(
+                run._action_run_vals(action, run_values[run], state="success", output=output, duration_ms=duration_ms),
+                config, secrets,
+            )
+            for run, (config, secrets), output in zip(self, rendered, outputs, strict=True)
+        }
+
+    def _heartbeat(self, durations):
+        """Tell the stale reaper that these runs' worker is alive, and keep their duration so
+        far (``durations``, by run). The update also locks the runs' rows until the transaction
+        ends: the reaper skips locked runs, so a long action is never run twice."""
         self.env.cr.execute(
-            "UPDATE workflow_run SET claimed_at = %s, duration_ms = %s WHERE id = %s",
-            [fields.Datetime.now(), duration_ms, self.id],
+            """
+            UPDATE workflow_run SET claimed_at = %s, duration_ms = progress.duration_ms
+              FROM unnest(%s::int[], %s::float8[]) AS progress(id, duration_ms)
+             WHERE workflow_run.id = progress.id
+            """,
+            [fields.Datetime.now(), self.ids, [durations[run] for run in self]],
         )
         self.invalidate_recordset(["claimed_at", "duration_ms"])
 
@@ -706,8 +807,7 @@ class WorkflowRun(models.Model):
         already claimed or finished by then is left alone: a job performed twice runs nothing
         twice. A run not due yet (its job was started by hand too early) gets a job for later."""
         run_ids = self._claim(len(self), run_ids=self.ids)
-        for run_id in run_ids:
-            self._execute_claimed(run_id)
+        self._execute_claimed(run_ids)
         now = fields.Datetime.now()
         left = self.sudo().browse(set(self.ids) - set(run_ids))
         # Claims and executions committed elsewhere: what this transaction cached is stale.

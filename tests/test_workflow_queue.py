@@ -130,6 +130,80 @@ class TestWorkflowQueue(WorkflowCase):
         self.assertEqual((stale.state, stale.attempt), ("success", 2))
         self.assertEqual(live.state, "running", "a worker that reported recently is still at work")
 
+    # --- runs executed together ------------------------------------------------------------------
+
+    def _batch_workflow(self):
+        return self._queued(event="queue.batch", actions=[
+            Command.create({"name": "Priority", "ordering": 1, "action_type": "update_field",
+                            "config": {"field": "priority", "value": "{{p}}"}}),
+            Command.create({"name": "Note", "ordering": 2, "action_type": "add_note",
+                            "config": {"note": "Batch note {{lead.name}}"}}),
+        ])
+
+    def _batch_leads(self, count):
+        return self.env["crm.lead"].create([{"name": f"Batch lead {index}", "type": "lead"} for index in range(count)])
+
+    def test_runs_of_one_workflow_execute_together_and_a_failure_stays_with_its_run(self):
+        workflow = self._batch_workflow()
+        leads = self._batch_leads(6)
+        runs = self.Run.browse()
+        for lead in leads:
+            runs |= workflow.execute("crm.lead", lead.id, {"p": "9" if lead == leads[3] else "2"})
+        self.assertEqual(self._drain(), 6)
+        good, bad = runs - runs[3], runs[3]
+        self.assertEqual(good.mapped("state"), ["success"] * 5)
+        self.assertEqual(leads.mapped("priority"), ["2", "2", "2", "0", "2", "2"],
+                         "the failed update undid nothing else")
+        for run, lead in zip(good, leads - leads[3], strict=True):
+            update, note = run.action_run_ids.sorted("ordering")
+            self.assertEqual(
+                (update.state, update.output["ids"], update.output["old_value"], update.output["new_value"]),
+                ("success", [lead.id], "0", "2"),
+            )
+            self.assertEqual(note.output["message_ids"], self._notes(lead, f"Batch note {lead.name}").ids)
+            self.assertGreater(update.duration_ms, 0)
+        self.assertEqual(bad.state, "failed")
+        self.assertIn("'9' is not a value of priority", bad.error)
+        self.assertEqual(bad.action_run_ids.sorted("ordering").mapped("state"), ["failed", "skipped"])
+        self.assertFalse(self._notes(leads[3], "Batch note"), "the failed run stopped at its failed action")
+
+    def test_a_batch_of_runs_costs_a_few_queries_more_than_one_run(self):
+        if self.queue_backend != "cron":
+            self.skipTest("a queue_job job executes the run it was queued for: there is no batch")
+        workflow = self._batch_workflow()
+        leads = self._batch_leads(21)
+        workflow.execute("crm.lead", leads[0].id, {"p": "2"})
+        self.env.flush_all()
+        queries_before = self.cr.sql_log_count
+        self.assertEqual(self._drain(), 1)
+        one_run = self.cr.sql_log_count - queries_before
+        for lead in leads[1:]:
+            workflow.execute("crm.lead", lead.id, {"p": "2"})
+        self.env.flush_all()
+        queries_before = self.cr.sql_log_count
+        self.assertEqual(self._drain(), 20)
+        twenty_runs = self.cr.sql_log_count - queries_before
+        # Run by run, twenty runs would cost twenty times as many.
+        self.assertLess(twenty_runs, 2 * one_run, f"1 run: {one_run} queries, 20 runs: {twenty_runs}")
+        self.assertEqual(workflow.run_ids.mapped("state"), ["success"] * 21)
+        self.assertEqual(set(leads.mapped("priority")), {"2"})
+
+    def test_runs_of_different_run_as_users_execute_apart_each_with_its_own_rights(self):
+        def noting_workflow(user, note):
+            return self.Workflow.with_user(user).create({
+                "name": note, "execution_mode": "queued", "queue_backend": self.queue_backend,
+                "trigger_ids": [Command.create({"event_type": "custom", "custom_event": "queue.users"})],
+                "action_ids": [Command.create({"name": "Note", "action_type": "add_note", "config": {"note": note}})],
+            })
+
+        manager_workflow = noting_workflow(self.manager, "By manager")
+        admin_workflow = noting_workflow(self.admin, "By admin")
+        self.env["workflow.workflow"].emit_event("queue.users", {}, self.lead)
+        self.assertEqual(self._drain(), 2)
+        self.assertEqual((manager_workflow.run_ids.state, admin_workflow.run_ids.state), ("success", "success"))
+        self.assertEqual(self._notes(self.lead, "By manager").author_id, self.manager.partner_id)
+        self.assertEqual(self._notes(self.lead, "By admin").author_id, self.admin.partner_id)
+
     # --- retries ---------------------------------------------------------------------------------
 
     def _webhook_workflow(self, status, **values):
