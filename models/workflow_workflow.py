@@ -437,13 +437,17 @@ class WorkflowWorkflow(models.Model):
                 "limit of %(limit)s (system parameter workflow_engine.max_chain_depth).",
                 depth=depth, limit=max_depth,
             ))
+        duplicate_since = None
         if "idempotency_key" in values:
             keys = [values.pop("idempotency_key")] * len(matches)
         else:
-            matches, keys = self._drop_duplicate_events(event_type, matches)
+            keys = [self._event_key(event_type, acting_record, event_keys) for acting_record, event_keys in matches]
+            if self.duplicate_window_minutes:
+                matches, keys = self._drop_repeated_events(matches, keys)
+                duplicate_since = fields.Datetime.now() - timedelta(minutes=self.duplicate_window_minutes)
         queued = self.execution_mode == "queued"
         version = self.current_version_id
-        runs = self.env["workflow.run"].sudo().create([
+        vals_list = [
             {
                 "workflow_id": self.id,
                 "trigger_id": trigger.id,
@@ -462,7 +466,12 @@ class WorkflowWorkflow(models.Model):
                 **values,
             }
             for (acting_record, event_keys), key in zip(matches, keys, strict=True)
-        ])
+        ]
+        runs = self.env["workflow.run"].sudo()._insert(vals_list, duplicate_since=duplicate_since)
+        if len(runs) < len(vals_list):
+            inserted = set(runs.mapped("uuid"))
+            matches = [match for match, vals in zip(matches, vals_list, strict=True) if vals["uuid"] in inserted]
+            self._count_duplicates(len(vals_list) - len(runs))
         if queued:
             pending = runs.filtered(lambda run: run.state == "pending")
             if pending:
@@ -473,35 +482,27 @@ class WorkflowWorkflow(models.Model):
                 run._execute(acting_record, build_context(acting_record, event_keys, acting_record.env.company))
         return runs
 
-    def _drop_duplicate_events(self, event_type, matches):
-        """``matches`` without the events seen by this workflow within its duplicate window,
-        with the idempotency key of each kept event; the dropped ones are counted."""
-        keys = [self._event_key(event_type, acting_record, event_keys) for acting_record, event_keys in matches]
-        if not self.duplicate_window_minutes:
-            return matches, keys
-        Run = self.env["workflow.run"]
-        Run.flush_model(["workflow_id", "idempotency_key"])
-        self.env.cr.execute(
-            "SELECT idempotency_key FROM workflow_run WHERE workflow_id = %s AND idempotency_key = ANY(%s) "
-            "AND create_date >= %s",
-            [self.id, list(set(keys)), fields.Datetime.now() - timedelta(minutes=self.duplicate_window_minutes)],
-        )
-        seen = {row[0] for row in self.env.cr.fetchall()}
+    def _drop_repeated_events(self, matches, keys):
+        """``matches`` and their idempotency ``keys`` without the repeats of one event within
+        them; the dropped ones are counted. (Repeats of earlier events: see workflow.run._insert.)"""
+        seen = set()
         kept_matches, kept_keys = [], []
         for match, key in zip(matches, keys, strict=True):
             if key not in seen:
                 seen.add(key)
                 kept_matches.append(match)
                 kept_keys.append(key)
-        duplicates = len(matches) - len(kept_matches)
-        if duplicates:
-            # A counter, not a write: duplicates are no change of the workflow worth tracking.
-            self.env.cr.execute(
-                "UPDATE workflow_workflow SET duplicate_count = COALESCE(duplicate_count, 0) + %s WHERE id = %s",
-                [duplicates, self.id],
-            )
-            self.invalidate_recordset(["duplicate_count"])
+        if len(kept_matches) < len(matches):
+            self._count_duplicates(len(matches) - len(kept_matches))
         return kept_matches, kept_keys
+
+    def _count_duplicates(self, duplicates):
+        # A counter, not a write: duplicates are no change of the workflow worth tracking.
+        self.env.cr.execute(
+            "UPDATE workflow_workflow SET duplicate_count = COALESCE(duplicate_count, 0) + %s WHERE id = %s",
+            [duplicates, self.id],
+        )
+        self.invalidate_recordset(["duplicate_count"])
 
     def _event_key(self, event_type, record, event_keys):
         """The default idempotency key of an event: its workflow, type, record and keys (the
