@@ -91,8 +91,9 @@ class WorkflowRun(models.Model):
         "workflow.version", readonly=True, ondelete="set null",
         help="The version of the workflow's definition the run ran with.",
     )
+    # Indexed with workflow_id, in init().
     idempotency_key = fields.Char(
-        index="btree_not_null", readonly=True, copy=False,
+        readonly=True, copy=False,
         help="Key under which the request that started the run may be repeated without "
         "starting another run.",
     )
@@ -169,18 +170,21 @@ class WorkflowRun(models.Model):
         ``duplicate_since``, a run whose idempotency key started a run of its workflow since
         then is a duplicate: it is left out, and the caller counts it.
 
-        The CRM hooks write a run on every matching event: this costs one round trip to the
-        database, where the ORM's create costs a search for duplicates, then an INSERT and the
-        create's bookkeeping. Runs lend themselves to it: fields left out get their default,
-        and no stored field is computed, translated or constrained in Python; what the ORM's
-        create does besides (the cache, dependent fields, one2many caches of the runs'
-        workflows) is done here. Each ``vals`` gets its run's ``uuid``.
+        The CRM hooks write a run on every matching event: this costs one query, where the
+        ORM's create costs a search for duplicates, then an INSERT and the create's
+        bookkeeping. Runs lend themselves to it: fields left out get their default, and no
+        stored field is computed, translated or constrained in Python; what the ORM's create
+        does besides (the cache, dependent fields, one2many caches of the runs' workflows) is
+        done here. Each ``vals`` gets its run's ``uuid``.
         """
         if not vals_list:
             return self.browse()
         now = self.env.cr.now()
-        stored = [name for name, field in self._fields.items() if field.store and field.default]
-        defaults = self.default_get([name for name in stored if name != "uuid"])
+        defaulted = [
+            name for name, field in self._fields.items()
+            if field.store and field.default and name != "uuid" and any(name not in vals for vals in vals_list)
+        ]
+        defaults = self.default_get(defaulted) if defaulted else {}
         rows = []
         for vals in vals_list:
             vals.setdefault("uuid", str(uuid.uuid4()))
@@ -193,22 +197,27 @@ class WorkflowRun(models.Model):
             field.convert_to_column_insert(row[field.name], self, row) if field.name in row else None
             for row in rows for field in columns
         ]
-        duplicate = "FALSE"
+        # The names are the model's fields.
+        names = ", ".join(f'"{field.name}"' for field in columns)
         if duplicate_since:
             self.flush_model(["workflow_id", "idempotency_key"])
-            duplicate = (
-                "EXISTS (SELECT FROM workflow_run seen WHERE seen.workflow_id = new_run.workflow_id "
-                "AND seen.idempotency_key = new_run.idempotency_key AND seen.create_date >= %s)"
+            # Typed values: a VALUES list alone would type them as text.
+            row_sql = "(" + ", ".join(f"%s::{field.column_type[1]}" for field in columns) + ")"
+            query = (
+                f"WITH new_run ({names}) AS (VALUES {', '.join([row_sql] * len(rows))}) "  # noqa: S608
+                f"INSERT INTO workflow_run ({names}) SELECT {names} FROM new_run "
+                "WHERE NOT EXISTS (SELECT FROM workflow_run seen WHERE seen.idempotency_key = new_run.idempotency_key "
+                "AND seen.workflow_id = new_run.workflow_id AND seen.create_date >= %s) RETURNING uuid, id"
             )
             params.append(duplicate_since)
-        # Typed values: a VALUES list alone would type them as text. The names are the model's fields.
-        row_sql = "(" + ", ".join(f"%s::{field.column_type[1]}" for field in columns) + ")"
-        names = ", ".join(f'"{field.name}"' for field in columns)
-        self.env.cr.execute(SQL(
-            f"WITH new_run ({names}) AS (VALUES {', '.join([row_sql] * len(rows))}) "  # noqa: S608
-            f"INSERT INTO workflow_run ({names}) SELECT {names} FROM new_run WHERE NOT {duplicate} RETURNING uuid, id",
-            *params,
-        ))
+        else:
+            # Simpler to plan, when no duplicate is looked for.
+            row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            query = (
+                f"INSERT INTO workflow_run ({names}) VALUES {', '.join([row_sql] * len(rows))} "  # noqa: S608
+                "RETURNING uuid, id"
+            )
+        self.env.cr.execute(SQL(query, *params))
         ids = dict(self.env.cr.fetchall())
         inserted = [row for row in rows if row["uuid"] in ids]
         runs = self.browse(ids[row["uuid"]] for row in inserted)
@@ -228,6 +237,13 @@ class WorkflowRun(models.Model):
         # Queue workers look only at pending runs, a small part of a long history.
         tools.create_index(
             self.env.cr, "workflow_run_pending_queue_index", self._table, ["id"], where="state = 'pending'"
+        )
+        # Runs are looked up by key within their workflow: on every matching event (duplicates) and
+        # on every execute call with a client key. A key alone would let the planner combine it
+        # with the index of the workflow's whole history.
+        tools.create_index(
+            self.env.cr, "workflow_run_key_in_workflow_index", self._table, ["idempotency_key", "workflow_id"],
+            where="idempotency_key IS NOT NULL",
         )
 
     @api.depends("explanation")
@@ -361,10 +377,10 @@ class WorkflowRun(models.Model):
 
         Each claim (a row lock taken with SKIP LOCKED, then the run marked running) is
         committed before the run executes, so concurrent workers, in one server or several,
-        never share a run. Each run executes in a transaction of its own that commits after
-        every action. Running runs whose worker has been silent for ``worker_timeout``
-        seconds (system parameter workflow_engine.queue_worker_timeout) are queued again
-        first: their worker died.
+        never share a run. The runs execute apart from the caller's transaction, in one that
+        commits after every action (see _execute_queued). Running runs whose worker has been
+        silent for ``worker_timeout`` seconds (system parameter
+        workflow_engine.queue_worker_timeout) are queued again first: their worker died.
         """
         if worker_timeout is None:
             worker_timeout = int(self.env["ir.config_parameter"].sudo().get_param(
@@ -668,7 +684,7 @@ class WorkflowRun(models.Model):
         should the batch fail, each run runs the action alone, so that a failure is logged on
         its own run and undoes nothing of the others.
         """
-        if len(self) == 1 or action.action_type not in BATCHED_TYPES:
+        if len(self) == 1 or action.action_type not in BATCHED_TYPES or not self[0].res_model:
             return {
                 run: run._execute_action(action, records[run], contexts[run], run_values[run],
                                          own_transaction=len(self) == 1)
@@ -676,12 +692,11 @@ class WorkflowRun(models.Model):
             }
         start = time.perf_counter()
         targets = records[self[0]].browse([records[run].id for run in self])
+        rendered = outputs = None
         try:
             rendered = [action._render_input(run, contexts[run]) for run in self]
             configs = [config for config, _secrets in rendered]
-            if not action._can_execute_many(targets, configs):
-                rendered = None
-            else:
+            if action._can_execute_many(targets, configs):
                 with self.env.cr.savepoint():
                     outputs = action.with_env(targets.env)._execute_many(targets, configs)
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
@@ -690,8 +705,7 @@ class WorkflowRun(models.Model):
             _logger.info(
                 "workflow action %s failed as a batch of %s runs; each tries alone: %s", action.id, len(self), exc
             )
-            rendered = None
-        if rendered is None:
+        if outputs is None:
             return {
                 run: run._execute_action(action, records[run], contexts[run], run_values[run]) for run in self
             }
