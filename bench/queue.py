@@ -4,10 +4,11 @@
 
 Creates (once) a database with workflow_engine, then:
 
-* enqueue: creates leads one by one, inside a transaction that is rolled back, without
-  any workflow and with one queued workflow that matches every lead, and prints the
-  difference per lead (the best of ``--rounds`` rounds): what the hook costs to log a
-  pending run;
+* enqueue: creates leads one by one, and moves deals to another stage one by one, inside
+  transactions that are rolled back, without any workflow and with one queued workflow
+  that matches each of them (on lead.created, on deal.stage_changed, with and without
+  duplicate detection), and prints the difference per record (the best of ``--rounds``
+  rounds): what the hook costs to log a pending run;
 * drain: queues ``--runs`` runs of a two-action workflow (update_field, add_note), each
   on a lead of its own, commits, and drains them with one, then two worker processes
   (each the loop that the queue's cron runs), printing runs per second. Twice: with the
@@ -74,45 +75,75 @@ def bench_workflow(env, event_type, duplicate_window_minutes=0, target=None):
     })
 
 
-def enqueue_cost(registry, leads, rounds):
-    def create_leads(window):
-        if window is not None:
-            # Committed first, as a workflow is long before the leads it acts on.
-            with registry.cursor() as cr:
-                workflow_id = bench_workflow(superuser_env(cr), "lead.created", duplicate_window_minutes=window).id
+def time_hook(registry, count, operation, event_type=None, window=0):
+    """Milliseconds per call of ``operation(env, index)``, ``count`` calls in a transaction that
+    is rolled back, with a queued workflow on ``event_type`` matching every call (none
+    without), and how many runs they queued."""
+    if event_type:
+        # Committed first, as a workflow is long before the records it acts on.
         with registry.cursor() as cr:
-            env = superuser_env(cr)
-            env["crm.lead"].create({"name": "warm-up", "type": "lead"})
-            start = time.perf_counter()
-            for index in range(leads):
-                env["crm.lead"].create({"name": f"Enqueue {index}", "type": "lead"})
-            env.flush_all()
-            elapsed = time.perf_counter() - start
-            queued = env["workflow.run"].search_count([("state", "=", "pending")])
-            cr.rollback()
-        if window is not None:
-            with registry.cursor() as cr:
-                superuser_env(cr)["workflow.workflow"].browse(workflow_id).unlink()
-        return elapsed / leads * 1000, queued
-
-    # Best of several rounds, taking turns, as bench/hooks.py does: single rounds are noisy.
+            workflow_id = bench_workflow(superuser_env(cr), event_type, duplicate_window_minutes=window).id
     with registry.cursor() as cr:
-        default_window = superuser_env(cr)["workflow.workflow"].default_get(["duplicate_window_minutes"])
-    windows = {
-        "duplicate detection off": 0,
-        f"the default duplicate window ({default_window['duplicate_window_minutes']} min)":
-            default_window["duplicate_window_minutes"],
+        env = superuser_env(cr)
+        operation(env, count)
+        env.flush_all()
+        start = time.perf_counter()
+        for index in range(count):
+            operation(env, index)
+        env.flush_all()
+        elapsed = time.perf_counter() - start
+        queued = env["workflow.run"].search_count([("state", "=", "pending")])
+        cr.rollback()
+    if event_type:
+        with registry.cursor() as cr:
+            superuser_env(cr)["workflow.workflow"].browse(workflow_id).unlink()
+    return elapsed / count * 1000, queued
+
+
+def enqueue_cost(registry, count, rounds):
+    with registry.cursor() as cr:
+        env = superuser_env(cr)
+        window = env["workflow.workflow"].default_get(["duplicate_window_minutes"])["duplicate_window_minutes"]
+        stages = env["crm.stage"].search([], limit=2)
+        deals = env["crm.lead"].search([("name", "=like", "Enqueue deal %")], order="id")
+        if len(deals) <= count:
+            deals |= env["crm.lead"].create([
+                {"name": f"Enqueue deal {index}", "type": "opportunity"} for index in range(len(deals), count + 1)
+            ])
+        deals.write({"stage_id": stages[0].id})
+        deal_ids = deals.ids
+
+    def create_lead(env, index):
+        env["crm.lead"].create({"name": f"Enqueue {index}", "type": "lead"})
+
+    def change_stage(env, index):
+        env["crm.lead"].browse(deal_ids[index]).write({"stage_id": stages[1].id})
+
+    scenarios = {
+        "lead created": (create_lead, [
+            ("lead.created", window, f"default {window}-minute duplicate window (a creation is never a duplicate)"),
+        ]),
+        "deal stage changed": (change_stage, [
+            ("deal.stage_changed", 0, "duplicate detection off"),
+            ("deal.stage_changed", window, f"default {window}-minute duplicate window"),
+        ]),
     }
-    vanilla, costs = float("inf"), dict.fromkeys(windows, float("inf"))
+    # Best of several rounds, taking turns, as bench/hooks.py does: single rounds are noisy.
+    best = {}
     for _round in range(rounds):
-        vanilla = min(vanilla, create_leads(None)[0])
-        for label, window in windows.items():
-            cost, queued = create_leads(window)
-            costs[label] = min(costs[label], cost)
-    print(f"enqueue (best of {rounds}): {vanilla:.3f} ms per lead without workflow")
-    for label, cost in costs.items():
-        print(f"  with a queued workflow matching every lead, {label}: {cost:.3f} ms per lead "
-              f"({queued} runs queued): {cost - vanilla:.3f} ms per matching record")
+        for label, (operation, workflows) in scenarios.items():
+            for event_type, workflow_window in [(None, 0), *((event, wf_window) for event, wf_window, _ in workflows)]:
+                cost, queued = time_hook(registry, count, operation, event_type, workflow_window)
+                key = (label, event_type, workflow_window)
+                best[key] = min(best.get(key, (float("inf"), 0)), (cost, queued))
+    print(f"enqueue (best of {rounds} rounds of {count}):")
+    for label, (_operation, workflows) in scenarios.items():
+        vanilla = best[label, None, 0][0]
+        print(f"  {label}, without workflow: {vanilla:.3f} ms")
+        for event_type, workflow_window, description in workflows:
+            cost, queued = best[label, event_type, workflow_window]
+            print(f"  {label}, a queued workflow matching each ({description}): {cost:.3f} ms, "
+                  f"{queued} runs queued: {cost - vanilla:.3f} ms per matching record")
 
 
 def queue_runs(registry, runs, target):
@@ -196,7 +227,7 @@ def drain_with(workers, db, registry, runs, label, target):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
-    parser.add_argument("--leads", type=int, default=500, help="leads created to time the enqueue hook")
+    parser.add_argument("--leads", type=int, default=500, help="leads created (deals moved) to time the hook")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of the enqueue timing, the best kept")
     parser.add_argument("--db", default="wf_bench_queue")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

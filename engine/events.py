@@ -12,6 +12,9 @@ class EventType(NamedTuple):
     label: str
     description: str
     context_keys: tuple
+    once_per_record: bool = False
+    """Whether the event can happen only once to a record (its creation): such an event never
+    repeats an earlier one, so nobody needs to look for its duplicates."""
 
 
 EVENT_TYPES = {
@@ -22,7 +25,7 @@ EVENT_TYPES = {
             ("timeline.event", "Timeline event",
              "A message, note, tracking change or finished activity on a lead or contact",
              ("event_type", "entity_type", "entity_id")),
-            ("lead.created", "Lead created", "A new lead is created", ("lead_id", "lead_data")),
+            ("lead.created", "Lead created", "A new lead is created", ("lead_id", "lead_data"), True),
             ("lead.converted", "Lead converted", "A lead is converted into an opportunity",
              ("lead_id", "deal_id")),
             ("deal.stage_changed", "Deal stage changed", "An opportunity moves to another stage",
@@ -30,9 +33,9 @@ EVENT_TYPES = {
             ("deal.won", "Deal won", "An opportunity is marked as won", ("deal_id", "amount")),
             ("deal.lost", "Deal lost", "An opportunity is marked as lost", ("deal_id", "reason")),
             ("contact.created", "Contact created", "A new contact (a person) is created",
-             ("contact_id", "contact_data")),
+             ("contact_id", "contact_data"), True),
             ("account.created", "Account created", "A new account (a company) is created",
-             ("account_id", "account_data")),
+             ("account_id", "account_data"), True),
             ("custom", "Custom event", "An event emitted by code or over the API", ()),
         )
     )

@@ -442,7 +442,9 @@ class WorkflowWorkflow(models.Model):
             keys = [values.pop("idempotency_key")] * len(matches)
         else:
             keys = [self._event_key(event_type, acting_record, event_keys) for acting_record, event_keys in matches]
-            if self.duplicate_window_minutes:
+            event = EVENT_TYPES.get(event_type)
+            # The key names the record: the creation of a record is an event no other repeats.
+            if self.duplicate_window_minutes and not (event and event.once_per_record):
                 matches, keys = self._drop_repeated_events(matches, keys)
                 duplicate_since = fields.Datetime.now() - timedelta(minutes=self.duplicate_window_minutes)
         queued = self.execution_mode == "queued"

@@ -1,4 +1,5 @@
 import ast
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import Command, fields
@@ -43,6 +44,11 @@ class TestWorkflowQueue(WorkflowCase):
     def _process(self, worker_timeout=None):
         """One pass of the queue's workers; how many runs they claimed."""
         return self.Run._process_queue(worker_timeout=worker_timeout)
+
+    @contextmanager
+    def _recorded_queries(self):
+        """The queries the ``with`` block runs, recorded as Odoo's assertQueries records them."""
+        yield from self._patchExecute([])
 
     def _wake_count(self):
         """How many times the queue was asked to run."""
@@ -293,6 +299,22 @@ class TestWorkflowQueue(WorkflowCase):
         self.assertEqual(len(emit("queue.test", {"n": 1}, self.lead)), 1, "past the window, the event runs again")
         workflow.duplicate_window_minutes = 0
         self.assertEqual(len(emit("queue.test", {"n": 1}, self.lead)), 1, "a window of 0 turns detection off")
+
+    def test_a_creation_event_is_never_a_duplicate_and_is_not_looked_up(self):
+        workflow = self._queued(duplicate_window_minutes=10)
+        workflow.trigger_ids = [Command.create({"event_type": "lead.created"})]
+        with self._recorded_queries() as creation_queries:
+            lead = self.env["crm.lead"].create({"name": "Created once", "type": "lead"})
+        self.assertEqual(workflow.run_ids.res_id, lead.id)
+        with self._recorded_queries() as custom_queries:
+            self.Workflow.emit_event("queue.test", {"n": 1}, lead)
+        self.assertEqual(len(workflow.run_ids), 2)
+
+        def duplicate_lookups(queries):
+            return [query for query in queries if "seen.idempotency_key" in query]
+
+        self.assertFalse(duplicate_lookups(creation_queries), "the key names a record created just now")
+        self.assertEqual(len(duplicate_lookups(custom_queries)), 1, "another event may repeat an earlier one")
 
     # --- rate limits -----------------------------------------------------------------------------
 
