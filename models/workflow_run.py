@@ -170,12 +170,13 @@ class WorkflowRun(models.Model):
         ``duplicate_since``, a run whose idempotency key started a run of its workflow since
         then is a duplicate: it is left out, and the caller counts it.
 
-        The CRM hooks write a run on every matching event: this costs one query, where the
-        ORM's create costs a search for duplicates, then an INSERT and the create's
-        bookkeeping. Runs lend themselves to it: fields left out get their default, and no
-        stored field is computed, translated or constrained in Python; what the ORM's create
-        does besides (the cache, dependent fields, one2many caches of the runs' workflows) is
-        done here. Each ``vals`` gets its run's ``uuid``.
+        The CRM hooks write a run on every matching event: this costs one query (two for a
+        batch of events with a duplicate window), where the ORM's create costs a search for
+        duplicates, then an INSERT and the create's bookkeeping. Runs lend themselves to it:
+        fields left out get their default, and no stored field is computed, translated or
+        constrained in Python; what the ORM's create does besides (the cache, dependent
+        fields, one2many caches of the runs' workflows) is done here. Each ``vals`` gets its
+        run's ``uuid``.
         """
         if not vals_list:
             return self.browse()
@@ -192,6 +193,12 @@ class WorkflowRun(models.Model):
                 **defaults, **vals,
                 "create_uid": self.env.uid, "create_date": now, "write_uid": self.env.uid, "write_date": now,
             })
+        if duplicate_since:
+            self.flush_model(["workflow_id", "idempotency_key"])
+            if len(rows) > 1:
+                rows = self._unseen_rows(rows, duplicate_since)
+                if not rows:
+                    return self.browse()
         columns = [self._fields[name] for name in dict.fromkeys(name for row in rows for name in row)]
         params = [
             field.convert_to_column_insert(row[field.name], self, row) if field.name in row else None
@@ -199,19 +206,18 @@ class WorkflowRun(models.Model):
         ]
         # The names are the model's fields.
         names = ", ".join(f'"{field.name}"' for field in columns)
-        if duplicate_since:
-            self.flush_model(["workflow_id", "idempotency_key"])
-            # Typed values: a VALUES list alone would type them as text.
-            row_sql = "(" + ", ".join(f"%s::{field.column_type[1]}" for field in columns) + ")"
+        if duplicate_since and len(rows) == 1:
+            # One event, the usual case: the lookup rides in the INSERT, its values given as constants
+            # so that the planner takes the index on key and workflow, not the workflow's history.
+            # Typed values: a SELECT list would type them as text.
+            typed = ", ".join(f"%s::{field.column_type[1]}" for field in columns)
             query = (
-                f"WITH new_run ({names}) AS (VALUES {', '.join([row_sql] * len(rows))}) "  # noqa: S608
-                f"INSERT INTO workflow_run ({names}) SELECT {names} FROM new_run "
-                "WHERE NOT EXISTS (SELECT FROM workflow_run seen WHERE seen.idempotency_key = new_run.idempotency_key "
-                "AND seen.workflow_id = new_run.workflow_id AND seen.create_date >= %s) RETURNING uuid, id"
+                f"INSERT INTO workflow_run ({names}) SELECT {typed} "  # noqa: S608
+                "WHERE NOT EXISTS (SELECT FROM workflow_run WHERE idempotency_key = %s AND workflow_id = %s "
+                "AND create_date >= %s) RETURNING uuid, id"
             )
-            params.append(duplicate_since)
+            params += [rows[0].get("idempotency_key"), rows[0]["workflow_id"], duplicate_since]
         else:
-            # Simpler to plan, when no duplicate is looked for.
             row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
             query = (
                 f"INSERT INTO workflow_run ({names}) VALUES {', '.join([row_sql] * len(rows))} "  # noqa: S608
@@ -232,6 +238,19 @@ class WorkflowRun(models.Model):
                 targets = {row[field.name] for row in inserted if row.get(field.name)}
                 self.env[inverse.model_name].browse(targets).invalidate_recordset([inverse.name])
         return runs
+
+    @api.model
+    def _unseen_rows(self, rows, since):
+        """``rows`` without those whose idempotency key started a run of their workflow since
+        ``since``: one query for a batch of events."""
+        self.env.cr.execute(SQL(
+            "SELECT workflow_id, idempotency_key FROM workflow_run "
+            "WHERE idempotency_key = ANY(%s) AND workflow_id = ANY(%s) AND create_date >= %s",
+            [row["idempotency_key"] for row in rows if row.get("idempotency_key")],
+            list({row["workflow_id"] for row in rows}), since,
+        ))
+        seen = set(self.env.cr.fetchall())
+        return [row for row in rows if (row["workflow_id"], row.get("idempotency_key")) not in seen]
 
     def init(self):
         # Queue workers look only at pending runs, a small part of a long history.

@@ -311,7 +311,7 @@ class TestWorkflowQueue(WorkflowCase):
         self.assertEqual(len(workflow.run_ids), 2)
 
         def duplicate_lookups(queries):
-            return [query for query in queries if "seen.idempotency_key" in query]
+            return [query for query in queries if "FROM workflow_run WHERE idempotency_key" in query]
 
         self.assertFalse(duplicate_lookups(creation_queries), "the key names a record created just now")
         self.assertEqual(len(duplicate_lookups(custom_queries)), 1, "another event may repeat an earlier one")
