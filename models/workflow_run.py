@@ -168,7 +168,8 @@ class WorkflowRun(models.Model):
     def _insert(self, vals_list, duplicate_since=None):
         """Create runs from ``vals_list`` with one INSERT and return them, in order. With
         ``duplicate_since``, a run whose idempotency key started a run of its workflow since
-        then is a duplicate: it is left out, and the caller counts it.
+        then, or comes earlier in ``vals_list``, is a duplicate: it is left out, and the caller
+        counts it.
 
         The CRM hooks write a run on every matching event: this costs one query (two for a
         batch of events with a duplicate window), where the ORM's create costs a search for
@@ -242,7 +243,7 @@ class WorkflowRun(models.Model):
     @api.model
     def _unseen_rows(self, rows, since):
         """``rows`` without those whose idempotency key started a run of their workflow since
-        ``since``: one query for a batch of events."""
+        ``since`` or comes again in ``rows``: one query for a batch of events."""
         self.env.cr.execute(SQL(
             "SELECT workflow_id, idempotency_key FROM workflow_run "
             "WHERE idempotency_key = ANY(%s) AND workflow_id = ANY(%s) AND create_date >= %s",
@@ -250,7 +251,14 @@ class WorkflowRun(models.Model):
             list({row["workflow_id"] for row in rows}), since,
         ))
         seen = set(self.env.cr.fetchall())
-        return [row for row in rows if (row["workflow_id"], row.get("idempotency_key")) not in seen]
+        unseen = []
+        for row in rows:
+            key = (row["workflow_id"], row.get("idempotency_key"))
+            if key not in seen:
+                unseen.append(row)
+                if key[1]:
+                    seen.add(key)
+        return unseen
 
     def init(self):
         # Queue workers look only at pending runs, a small part of a long history.
@@ -574,6 +582,8 @@ class WorkflowRun(models.Model):
     def _execute_claimed(self, run_ids):
         """Execute the claimed runs ``run_ids``: those of one workflow, run-as user, company
         and depth together (see _execute_queued), on a cursor of their own."""
+        if not run_ids:
+            return
         with self.env.registry.cursor() as cr:
             runs = self.with_env(self._queue_env(cr)).browse(run_ids)
             groups = runs.grouped(lambda run: (run.workflow_id, run.user_id, run.company_id, run.res_model, run.depth))

@@ -445,7 +445,6 @@ class WorkflowWorkflow(models.Model):
             event = EVENT_TYPES.get(event_type)
             # The key names the record: the creation of a record is an event no other repeats.
             if self.duplicate_window_minutes and not (event and event.once_per_record):
-                matches, keys = self._drop_repeated_events(matches, keys)
                 duplicate_since = fields.Datetime.now() - timedelta(minutes=self.duplicate_window_minutes)
         queued = self.execution_mode == "queued"
         version = self.current_version_id
@@ -473,7 +472,12 @@ class WorkflowWorkflow(models.Model):
         if len(runs) < len(vals_list):
             inserted = set(runs.mapped("uuid"))
             matches = [match for match, vals in zip(matches, vals_list, strict=True) if vals["uuid"] in inserted]
-            self._count_duplicates(len(vals_list) - len(runs))
+            # A counter, not a write: duplicates are no change of the workflow worth tracking.
+            self.env.cr.execute(
+                "UPDATE workflow_workflow SET duplicate_count = COALESCE(duplicate_count, 0) + %s WHERE id = %s",
+                [len(vals_list) - len(runs), self.id],
+            )
+            self.invalidate_recordset(["duplicate_count"])
         if queued:
             pending = runs.filtered(lambda run: run.state == "pending")
             if pending:
@@ -483,28 +487,6 @@ class WorkflowWorkflow(models.Model):
             if run.state == "running":
                 run._execute(acting_record, build_context(acting_record, event_keys, acting_record.env.company))
         return runs
-
-    def _drop_repeated_events(self, matches, keys):
-        """``matches`` and their idempotency ``keys`` without the repeats of one event within
-        them; the dropped ones are counted. (Repeats of earlier events: see workflow.run._insert.)"""
-        seen = set()
-        kept_matches, kept_keys = [], []
-        for match, key in zip(matches, keys, strict=True):
-            if key not in seen:
-                seen.add(key)
-                kept_matches.append(match)
-                kept_keys.append(key)
-        if len(kept_matches) < len(matches):
-            self._count_duplicates(len(matches) - len(kept_matches))
-        return kept_matches, kept_keys
-
-    def _count_duplicates(self, duplicates):
-        # A counter, not a write: duplicates are no change of the workflow worth tracking.
-        self.env.cr.execute(
-            "UPDATE workflow_workflow SET duplicate_count = COALESCE(duplicate_count, 0) + %s WHERE id = %s",
-            [duplicates, self.id],
-        )
-        self.invalidate_recordset(["duplicate_count"])
 
     def _event_key(self, event_type, record, event_keys):
         """The default idempotency key of an event: its workflow, type, record and keys (the

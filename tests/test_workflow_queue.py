@@ -299,6 +299,11 @@ class TestWorkflowQueue(WorkflowCase):
         self.assertEqual(len(emit("queue.test", {"n": 1}, self.lead)), 1, "past the window, the event runs again")
         workflow.duplicate_window_minutes = 0
         self.assertEqual(len(emit("queue.test", {"n": 1}, self.lead)), 1, "a window of 0 turns detection off")
+        repeated = self.Run.sudo()._insert(
+            [{"workflow_id": workflow.id, "idempotency_key": "event:repeated"} for _copy in range(2)],
+            duplicate_since=fields.Datetime.now() - timedelta(minutes=10),
+        )
+        self.assertEqual((len(repeated), repeated.state), (1, "pending"), "an event repeated in one batch runs once")
 
     def test_a_creation_event_is_never_a_duplicate_and_is_not_looked_up(self):
         workflow = self._queued(duplicate_window_minutes=10)
