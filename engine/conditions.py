@@ -22,7 +22,8 @@ Evaluation never raises. A null ``actual`` makes every operator false except ``e
 which is then true only against a null ``expected``. An ISO string compared (or tested
 for equality) with a date or datetime is parsed first, an unparsable one is false; a
 date compared with a datetime compares on the date; a naive datetime compared with an
-aware one is taken as UTC.
+aware one is taken as UTC. The value of a masked field (engine.masking) is compared as
+the real value it hides; explanations still show only its mask.
 """
 
 import json
@@ -35,6 +36,7 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 
 from .exceptions import ConditionError
+from .masking import reveal
 
 __all__ = [
     "MAX_DEPTH",
@@ -191,16 +193,29 @@ _COMPARISONS = {
     "lte": python_operator.le,
 }
 
+
+def _on_real_value(test):
+    # A masked field's value (engine.masking) is its mask to everything but these tests,
+    # which compare what it hides. A Masked is no plain str, so it never takes the fast path.
+    def test_real_value(actual, expected):
+        return test(reveal(actual), expected)
+
+    return test_real_value
+
+
 _TESTS = {
-    "eq": _equal,
-    "ne": _not_equal,
-    **{name: _ordering(compare) for name, compare in _COMPARISONS.items()},
-    "in": _is_in,
-    "contains": _contains,
-    "startswith": _starts_with,
-    "endswith": _ends_with,
-    "icontains": _contains_ignoring_case,
-    "not_in": _is_not_in,
+    name: _on_real_value(test)
+    for name, test in {
+        "eq": _equal,
+        "ne": _not_equal,
+        **{name: _ordering(compare) for name, compare in _COMPARISONS.items()},
+        "in": _is_in,
+        "contains": _contains,
+        "startswith": _starts_with,
+        "endswith": _ends_with,
+        "icontains": _contains_ignoring_case,
+        "not_in": _is_not_in,
+    }.items()
 }
 
 OPERATORS = tuple(_TESTS)

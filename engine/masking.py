@@ -1,9 +1,9 @@
-"""Masked field values: shown as a mask, compared as what they hide.
+"""Masked field values: the mask to everything that shows, the real value to conditions.
 
 A Workflow Administrator lists the fields whose values workflows must not show (a VAT
 number, a phone). Templates, JSON documents and explanations only ever see the mask,
-``•••• 0122``, while conditions still compare the real value server-side: only their
-outcome is shown.
+``•••• 0122``; only the condition operators (engine.conditions) compare the real value,
+server-side, and only their outcome is shown.
 """
 
 MASK = "••••"
@@ -20,55 +20,26 @@ def mask_value(value):
 
 
 class Masked(str):
-    """A string that reads as the mask of ``clear`` but compares as ``clear``.
+    """The value of a masked field: a string that is its mask in every Python operation.
 
-    Rendering, JSON encoding, slicing and every other string method see the mask; the
-    comparisons that the condition operators use (==, !=, ordering, ``in``, startswith,
-    endswith, casefold) see the clear value and only give back a boolean, or another Masked.
+    Rendering, JSON encoding, comparisons, hashing, slicing, iteration, formatting and every
+    string method see the mask only, so a template can neither show the real value nor probe
+    it character by character. The real value is kept for the condition operators, which
+    read it with :func:`reveal`: it is an underscored attribute, which neither the template
+    sandbox nor a condition's field path ever looks up.
     """
 
     def __new__(cls, clear):
         masked = super().__new__(cls, mask_value(clear))
-        masked.clear = clear
+        masked._clear = clear
         return masked
 
     def __reduce__(self):
-        # A copy or a pickle keeps only the mask: the clear value never leaves the process.
+        # A copy or a pickle keeps only the mask: the real value never leaves the process.
         return str, (str(self),)
 
-    def __eq__(self, other):
-        return self.clear == _clear(other)
 
-    def __ne__(self, other):
-        return self.clear != _clear(other)
-
-    def __hash__(self):
-        return hash(self.clear)
-
-    def __lt__(self, other):
-        return self.clear < _clear(other)
-
-    def __le__(self, other):
-        return self.clear <= _clear(other)
-
-    def __gt__(self, other):
-        return self.clear > _clear(other)
-
-    def __ge__(self, other):
-        return self.clear >= _clear(other)
-
-    def __contains__(self, item):
-        return _clear(item) in self.clear
-
-    def startswith(self, prefix, *args):
-        return self.clear.startswith(prefix, *args)
-
-    def endswith(self, suffix, *args):
-        return self.clear.endswith(suffix, *args)
-
-    def casefold(self):
-        return Masked(self.clear.casefold())
-
-
-def _clear(value):
-    return value.clear if isinstance(value, Masked) else value
+def reveal(value):
+    """The real value behind ``value`` when it is Masked, else ``value`` itself: for the
+    condition operators only, whose outcome is all they show."""
+    return value._clear if value.__class__ is Masked else value

@@ -24,6 +24,7 @@ from jinja2.runtime import Undefined, missing
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .exceptions import TemplateError
+from .masking import Masked
 
 __all__ = [
     "MAX_RANGE",
@@ -125,6 +126,9 @@ class _Environment(ImmutableSandboxedEnvironment):
     def is_safe_attribute(self, obj, attr, value):
         # Jinja's immutable sandbox misses these two list mutators.
         if isinstance(obj, MutableSequence) and attr in ("clear", "pop"):
+            return False
+        # A masked value offers a string's methods, which all see its mask, and nothing else.
+        if isinstance(obj, Masked) and not hasattr(str, attr):
             return False
         return super().is_safe_attribute(obj, attr, value)
 

@@ -7,9 +7,10 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import actions as action_schemas
 from ..engine import definition, jsondoc, templates
-from ..engine.events import ENTITY_MODELS, EVENT_TYPES
+from ..engine.events import ENTITY_MODELS, EVENT_TYPES, WORKFLOW_MODELS, reserved_payload_keys
 from ..engine.exceptions import ConfigError, TemplateError
 from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context, masked_event_keys
+from .workflow_definition_mixin import ADMIN_GROUP, MANAGER_GROUP
 
 DEFAULT_MAX_CHAIN_DEPTH = 5
 STATISTICS_DAYS = 30
@@ -63,13 +64,14 @@ class WorkflowWorkflow(models.Model):
         help="Workflows with a higher priority are evaluated first; ties go by creation order.",
     )
     run_as_user_id = fields.Many2one(
-        "res.users", string="Run As", tracking=True,
+        "res.users", string="Run As", required=True, tracking=True,
         default=lambda self: self.env.user,
         domain=lambda self: [
-            ("groups_id", "in", self.env.ref("workflow_engine.group_workflow_manager").id)
+            ("groups_id", "in", self.env.ref(MANAGER_GROUP).id)
         ],
         help="The actions run with this user's access rights and see only the fields this "
-        "user may read. Empty means the workflow's creator.",
+        "user may read. Only a Workflow Administrator, or this user in person, may change the "
+        "workflow, its triggers and its actions.",
     )
     trigger_ids = fields.One2many(
         "workflow.trigger", "workflow_id", string="Triggers", copy=True, context={"active_test": False},
@@ -228,7 +230,7 @@ class WorkflowWorkflow(models.Model):
     def _check_run_as_user_id(self):
         for workflow in self:
             run_as = workflow.run_as_user_id.sudo()
-            if run_as and not run_as.has_group("workflow_engine.group_workflow_manager"):
+            if run_as and not run_as.has_group(MANAGER_GROUP):
                 raise ValidationError(self.env._(
                     "%s cannot run workflows: the run-as user must be a Workflow Manager.",
                     workflow.run_as_user_id.name,
@@ -243,6 +245,8 @@ class WorkflowWorkflow(models.Model):
         return workflows
 
     def write(self, vals):
+        # Whose workflow it is comes first: the refusal names the run-as user.
+        self._check_may_change(self)
         self._check_run_as_choice(vals)
         result = super().write(vals)
         self._check_saving_user_capabilities()
@@ -284,17 +288,15 @@ class WorkflowWorkflow(models.Model):
         self.check_access("read")
         if not name or not isinstance(name, str):
             raise UserError(self.env._("A custom event needs a name."))
-        if payload is not None and not isinstance(payload, dict):
-            raise UserError(self.env._("The payload must be a JSON object."))
+        self._check_payload(payload)
         if isinstance(records, dict):
-            model = records.get("res_model")
-            if model not in self.env or model.startswith("workflow."):
-                raise UserError(self.env._("Unknown model '%s'.", model))
+            model = self._check_workflow_model(records.get("res_model"))
             records = self.env[model].browse(records.get("res_ids") or []).exists()
         if records is None:
             # An empty recordset stands for "no record"; its model is never acted upon.
             records = self.env["workflow.run"]
         if records:
+            self._check_workflow_model(records._name)
             records.check_access("read")
         events = [(record, dict(payload or {})) for record in records] or [(records, dict(payload or {}))]
         return self.env["workflow.trigger"]._dispatch("custom", events, custom_event=name)
@@ -338,11 +340,12 @@ class WorkflowWorkflow(models.Model):
 
     @api.model
     def _check_run_as_choice(self, vals):
-        """Only Workflow Administrators may lend another user's rights to a workflow."""
+        """Only Workflow Administrators may lend another user's rights to a workflow, and a
+        workflow always runs as a named user."""
+        if "run_as_user_id" in vals and not vals["run_as_user_id"]:
+            raise ValidationError(self.env._("run_as_user_id: a workflow always runs as a named user."))
         run_as_id = vals.get("run_as_user_id")
-        if run_as_id and run_as_id != self.env.uid and not self.env.su and not self.env.user.has_group(
-            "workflow_engine.group_workflow_admin"
-        ):
+        if run_as_id and run_as_id != self.env.uid and not self.env.su and not self.env.user.has_group(ADMIN_GROUP):
             raise AccessError(self.env._(
                 "Only Workflow Administrators may make a workflow run as another user than themselves."
             ))
@@ -370,7 +373,7 @@ class WorkflowWorkflow(models.Model):
         self.ensure_one()
         # Whoever starts the run, the definition and the run-as user's rights are read as they are.
         workflow = self.sudo()
-        user = workflow._run_as_user().with_context(active_test=False)
+        user = workflow.run_as_user_id.with_context(active_test=False)
         if user._is_superuser():
             # The system user (OdooBot) is archived by design and holds every right.
             return
@@ -378,8 +381,8 @@ class WorkflowWorkflow(models.Model):
             raise RunCapabilityError(self.env._(
                 "The run-as user %s is archived: the workflow cannot run with their rights any more.", user.name
             ))
-        manager_group = self.env.ref("workflow_engine.group_workflow_manager")
-        if not user.has_group("workflow_engine.group_workflow_manager"):
+        manager_group = self.env.ref(MANAGER_GROUP)
+        if not user.has_group(MANAGER_GROUP):
             raise RunCapabilityError(self.env._(
                 "The run-as user %(user)s lost the group %(group)s: the workflow cannot run with their rights "
                 "any more.", user=user.name, group=manager_group.full_name,
@@ -392,14 +395,11 @@ class WorkflowWorkflow(models.Model):
                     user=user.name, problem=problem,
                 ))
 
-    def _run_as_user(self):
-        return self.run_as_user_id or self.create_uid
-
     def _acting_record(self, record):
         """``record`` as the run-as user sees it, in the workflow's (or the record's) company."""
         record_company = record.company_id if "company_id" in record._fields else None
         company = self.company_id or record_company or self.env.company
-        return record.with_user(self._run_as_user()).with_company(company)
+        return record.with_user(self.run_as_user_id).with_company(company)
 
     def _start_run(self, record, event_type, event_keys, idempotency_key=None):
         """Evaluate the triggers against ``record`` and run the actions when one holds."""
@@ -613,8 +613,12 @@ class WorkflowWorkflow(models.Model):
         names = [name for name in definition.WORKFLOW_KEYS if name not in ("triggers", "actions")]
         values = dict.fromkeys(names, False)
         values.update(self.default_get(names))
-        values.update({name: document[name] if document[name] is not None else False
-                       for name in names if name in document})
+        # null stands for "none", or for the default where a value is required (the run-as user).
+        values.update({
+            name: document[name] if document[name] is not None else (values[name] if self._fields[name].required
+                                                                      else False)
+            for name in names if name in document
+        })
         for field_name, key, item_keys in (
             ("trigger_ids", "triggers", definition.TRIGGER_KEYS),
             ("action_ids", "actions", definition.ACTION_KEYS),
@@ -634,6 +638,9 @@ class WorkflowWorkflow(models.Model):
                 vals["name"] = self.env._("%s (copy)", workflow.name)
             if "active" not in (default or {}):
                 vals["active"] = False
+            if "run_as_user_id" not in (default or {}) and not self.env.user.has_group(ADMIN_GROUP):
+                # Only an administrator may lend someone else's rights: anybody else's copy runs as them.
+                vals["run_as_user_id"] = self.env.uid
         return vals_list
 
     def dry_run(self, res_model, res_id, payload=None):
@@ -732,15 +739,35 @@ class WorkflowWorkflow(models.Model):
     def _manual_target(self, res_model, res_id, payload):
         """The record to run or test this workflow on by hand, once the caller may read both."""
         self.check_access("read")
-        if res_model not in self.env or res_model.startswith("workflow."):
-            raise UserError(self.env._("Unknown model '%s'.", res_model))
-        record = self.env[res_model].browse(res_id).exists()
+        record = self.env[self._check_workflow_model(res_model)].browse(res_id).exists()
         if not record:
             raise UserError(self.env._("%(model)s record %(id)s does not exist.", model=res_model, id=res_id))
         record.check_access("read")
+        self._check_payload(payload)
+        return record
+
+    @api.model
+    def _check_payload(self, payload):
+        """Refuse a payload that is no JSON object, or whose keys would stand for a name of the
+        context (the record, the user, the company, the dates)."""
         if payload is not None and not isinstance(payload, dict):
             raise UserError(self.env._("The payload must be a JSON object."))
-        return record
+        reserved = reserved_payload_keys(payload)
+        if reserved:
+            raise UserError(self.env._(
+                "payload.%(key)s: %(keys)s are names of the run's context, which a payload cannot replace.",
+                key=reserved[0], keys=", ".join(reserved),
+            ))
+
+    @api.model
+    def _check_workflow_model(self, res_model):
+        """``res_model``, refused with a UserError unless workflows may act on it (WORKFLOW_MODELS)."""
+        if res_model not in WORKFLOW_MODELS:
+            raise UserError(self.env._(
+                "res_model: workflows act only on %(models)s, not on %(model)r.",
+                models=", ".join(sorted(WORKFLOW_MODELS)), model=res_model,
+            ))
+        return res_model
 
     @api.model
     def _dry_run_action(self, action, context):
