@@ -34,6 +34,10 @@ QUEUE_JOB_CHANNEL = "root.workflow"
 """The OCA queue_job channel of the jobs that execute runs."""
 RETENTION_BATCH = 1000
 """Runs the retention cron deletes per query, so that no deletion holds locks for long."""
+MANUAL_KEY_INDEX = "workflow_run_manual_key_unique_index"
+MANUAL_KEY_PREDICATE = "event_type = 'manual' AND idempotency_key IS NOT NULL"
+"""The runs whose idempotency key is unique within their workflow: those started by hand with
+a client's key (execute); events repeat their keys (see workflow.workflow._event_key)."""
 
 RUN_STATES = [
     ("pending", "Pending"),
@@ -207,6 +211,12 @@ class WorkflowRun(models.Model):
         ]
         # The names are the model's fields.
         names = ", ".join(f'"{field.name}"' for field in columns)
+        # A client's key starts one manual run of its workflow (see init). A request that repeats
+        # the key while the first one's run is not committed waits for it here, then conflicts:
+        # in Odoo's repeatable-read transactions DO NOTHING on a row the transaction cannot see
+        # is a serialization failure, which Odoo retries; the retry sees the first run and
+        # answers it (workflow.execute). A plain INSERT would fail with a unique violation instead.
+        on_manual_key = f"ON CONFLICT (workflow_id, idempotency_key) WHERE {MANUAL_KEY_PREDICATE} DO NOTHING"
         if duplicate_since and len(rows) == 1:
             # One event, the usual case: the lookup rides in the INSERT, its values given as constants
             # so that the planner takes the index on key and workflow, not the workflow's history.
@@ -215,16 +225,17 @@ class WorkflowRun(models.Model):
             query = (
                 f"INSERT INTO workflow_run ({names}) SELECT {typed} "  # noqa: S608
                 "WHERE NOT EXISTS (SELECT FROM workflow_run WHERE idempotency_key = %s AND workflow_id = %s "
-                "AND create_date >= %s) RETURNING uuid, id"
+                f"AND create_date >= %s) {on_manual_key} RETURNING uuid, id"
             )
             params += [rows[0].get("idempotency_key"), rows[0]["workflow_id"], duplicate_since]
         else:
             row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
             query = (
                 f"INSERT INTO workflow_run ({names}) VALUES {', '.join([row_sql] * len(rows))} "  # noqa: S608
-                "RETURNING uuid, id"
+                f"{on_manual_key} RETURNING uuid, id"
             )
-        self.env.cr.execute(SQL(query, *params))
+        # The conflict of a repeated key is retried, not an error worth an ERROR line.
+        self.env.cr.execute(SQL(query, *params), log_exceptions=False)
         ids = dict(self.env.cr.fetchall())
         inserted = [row for row in rows if row["uuid"] in ids]
         runs = self.browse(ids[row["uuid"]] for row in inserted)
@@ -265,6 +276,14 @@ class WorkflowRun(models.Model):
         tools.create_index(
             self.env.cr, "workflow_run_pending_queue_index", self._table, ["id"], where="state = 'pending'"
         )
+        # An Idempotency-Key given to execute starts one run of its workflow, however many
+        # requests carry it at once. Manual runs only: an event's key (_event_key) names what
+        # happened, and the same event runs again once the duplicate window has passed.
+        if not tools.index_exists(self.env.cr, MANUAL_KEY_INDEX):
+            self.env.cr.execute(SQL(
+                "CREATE UNIQUE INDEX %s ON workflow_run (workflow_id, idempotency_key) WHERE %s",
+                SQL.identifier(MANUAL_KEY_INDEX), SQL(MANUAL_KEY_PREDICATE),
+            ))
         # Runs are looked up by key within their workflow: on every matching event (duplicates) and
         # on every execute call with a client key. A key alone would let the planner combine it
         # with the index of the workflow's whole history.

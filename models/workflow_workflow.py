@@ -267,7 +267,9 @@ class WorkflowWorkflow(models.Model):
         record = self._manual_target(res_model, res_id, payload)
         if idempotency_key:
             earlier = self.env["workflow.run"].sudo().search(
-                [("workflow_id", "=", self.id), ("idempotency_key", "=", idempotency_key)], limit=1
+                [("workflow_id", "=", self.id), ("event_type", "=", "manual"),
+                 ("idempotency_key", "=", idempotency_key)],
+                limit=1,
             )
             if earlier:
                 if (earlier.res_model, earlier.res_id, earlier.payload or {}) != (res_model, res_id, payload or {}):
