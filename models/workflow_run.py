@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import psycopg2
+from psycopg2.errors import DeadlockDetected
 
 from odoo import SUPERUSER_ID, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
@@ -469,6 +470,7 @@ class WorkflowRun(models.Model):
                 RETURNING id
                 """,
                 [fields.Datetime.now() - timedelta(seconds=worker_timeout)],
+                log_exceptions=False,  # a conflict leaves the runs to the next pass (see _requeue_stale)
             )
             stale_ids = [row[0] for row in cr.fetchall()]
             stale_runs = self.with_env(self._queue_env(cr)).browse(stale_ids)
@@ -487,9 +489,15 @@ class WorkflowRun(models.Model):
         for attempt in range(1, CLAIM_ATTEMPTS + 1):
             try:
                 return self._claim_once(limit, run_ids)
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
                 # Transactions see the database as it was when they started: a run that another
-                # worker claimed since cannot be locked. A new transaction sees it claimed.
+                # worker claimed since cannot be locked. A new transaction sees it claimed. A
+                # deadlock is no such contention: two transactions locked in opposite orders.
+                if isinstance(exc, DeadlockDetected):
+                    _logger.warning(
+                        "workflow queue: a deadlock stopped claiming runs (attempt %s of %s): %s",
+                        attempt, CLAIM_ATTEMPTS, exc,
+                    )
                 if attempt == CLAIM_ATTEMPTS:
                     raise
         return []
@@ -512,6 +520,9 @@ class WorkflowRun(models.Model):
                    FOR UPDATE SKIP LOCKED
                 """,  # noqa: S608 - scope is one of two constant clauses
                 [now, scope_arg, limit],
+                # A run another worker claimed since this transaction began fails the lock: that is
+                # how workers share the queue (see _claim), not an error.
+                log_exceptions=False,
             )
             runs = self.with_env(self._queue_env(cr)).browse(row[0] for row in cr.fetchall())
             runs = runs._delay_over_rate_limits(now)
@@ -617,9 +628,12 @@ class WorkflowRun(models.Model):
                 runs = self.with_env(self._queue_env(cr)).browse(run_ids)
                 try:
                     runs._execute_queued()
-                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    # What the last action and the runs' end wrote meets the database here, where a
+                    # conflict is handled as one, not at the commit, as if the connection were lost.
+                    cr.flush()
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
                     cr.rollback()
-                    runs.filtered(lambda run: run.state == "running")._requeue_after_conflict()
+                    runs.filtered(lambda run: run.state == "running")._requeue_after_conflict(exc)
                 except psycopg2.Error:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a run never takes its worker down
@@ -827,14 +841,28 @@ class WorkflowRun(models.Model):
             **values,
         })
 
-    def _requeue_after_conflict(self):
+    def _requeue_after_conflict(self, conflict):
+        """Queue these runs again shortly after the database ``conflict`` that stopped them. A
+        serialization failure is the ordinary contention of concurrent transactions; a deadlock
+        means two transactions locked rows in opposite orders: it is logged, and the runs say so
+        (error code ``deadlock``) until they end."""
         until = fields.Datetime.now() + timedelta(seconds=CONFLICT_RETRY_DELAY)
-        self.write({
+        values = {
             "state": "pending",
             "next_attempt_at": until,
             "claimed_at": False,
             "wait_reason": self.env._("A concurrent update got in the way; tried again shortly after."),
-        })
+        }
+        if isinstance(conflict, DeadlockDetected):
+            _logger.warning("workflow runs %s: stopped by a deadlock, queued again: %s", self.ids, conflict)
+            values.update(
+                error_code="deadlock",
+                error=self.env._("A deadlock with another transaction stopped the run: %s", conflict),
+                wait_reason=self.env._(
+                    "A deadlock with another transaction stopped the run; tried again shortly after."
+                ),
+            )
+        self.write(values)
         self._wake_queue()
 
     # --- retention -------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import logging
 import threading
 import time
 from contextlib import contextmanager
@@ -13,6 +14,21 @@ from odoo.tests.common import BaseCase, get_db_name
 RUN_COUNT = 2000
 WORKER_DEADLINE = 300
 """Seconds after which a test gives up on its workers: a hang fails instead of blocking the suite."""
+
+
+@contextmanager
+def _records_of(logger_name, level):
+    """The records of at least ``level`` that ``logger_name`` logs in any thread meanwhile
+    (assertLogs sees only the records that reach it, and fails when there are none)."""
+    records = []
+    handler = logging.Handler(level)
+    handler.emit = records.append
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
 
 
 @tagged("post_install", "-at_install")
@@ -142,7 +158,12 @@ class TestQueueWorkers(BaseCase):
                 for n in range(RUN_COUNT)
             ])._wake_queue()
         processed = [[], []]
-        self._join([self._in_thread(self._worker, claims) for claims in processed])
+        with _records_of("odoo.sql_db", logging.ERROR) as database_errors:
+            self._join([self._in_thread(self._worker, claims) for claims in processed])
+        self.assertEqual(
+            [record.getMessage() for record in database_errors], [],
+            "workers that meet on the queue are no error",
+        )
         self.assertEqual(sum(map(sum, processed)), RUN_COUNT, "every run was claimed once in all")
         self.assertTrue(all(processed), "both workers took a share")
         with self._env() as env:
@@ -202,6 +223,45 @@ class TestQueueWorkers(BaseCase):
                 [("First", 1, "success"), ("Second", 2, "success")],
             )
             self.assertEqual(self._notes(env, "%First 1%"), 1, "the committed action was not repeated")
+            self.assertEqual(env["crm.lead"].browse(self.lead_id).priority, "2")
+
+    def test_a_deadlock_is_reported_as_a_deadlock_and_the_run_tried_again(self):
+        with self._env() as env:
+            env["workflow.action"].search([("workflow_id", "=", self.workflow_id), ("name", "=", "Second")]).write({
+                "action_type": "update_field", "config": {"field": "priority", "value": "2"},
+            })
+            env["workflow.workflow"].emit_event("queue.workers", {"n": 1}, env["crm.lead"].browse(self.lead_id))
+        dsn = connection_info_for(get_db_name())[1]
+        blocker = psycopg2.connect(**dsn)
+        watcher = psycopg2.connect(**dsn)
+        watcher.autocommit = True
+        try:
+            cursor = blocker.cursor()
+            # The worker, waiting first, is the one whose deadlock check finds the cycle.
+            cursor.execute("SET deadlock_timeout = '60s'")
+            cursor.execute("SELECT id FROM crm_lead WHERE id = %s FOR UPDATE", [self.lead_id])
+            with _records_of("odoo.addons.workflow_engine.models.workflow_run", logging.WARNING) as warnings:
+                worker = self._in_thread(self._worker, [])
+                self._wait_for_lock_waiter(watcher)
+                # The worker holds its run's row (its heartbeat) and waits for the lead: wait for the row.
+                cursor.execute("SELECT id FROM workflow_run WHERE workflow_id = %s FOR UPDATE", [self.workflow_id])
+                blocker.rollback()
+                self._join([worker])
+        finally:
+            blocker.close()
+            watcher.close()
+        with self._env() as env:
+            run = self._runs(env)
+            self.assertEqual((run.state, run.error_code), ("pending", "deadlock"))
+            self.assertIn("deadlock", run.wait_reason)
+            self.assertIn("deadlock", run.error)
+            self.assertEqual(run.action_run_ids.mapped("name"), ["First"], "the first action had committed")
+            self.assertTrue(any("deadlock" in record.getMessage() for record in warnings), "and it was logged")
+            run.next_attempt_at = False
+        self._worker([])
+        with self._env() as env:
+            run = self._runs(env)
+            self.assertEqual((run.state, run.error_code, run.attempt), ("success", False, 2))
             self.assertEqual(env["crm.lead"].browse(self.lead_id).priority, "2")
 
     def _wait_for_lock_waiter(self, connection):
