@@ -8,11 +8,12 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)
-        default_type = self.env.context.get("default_type")
+        # The type the lead got: the values may leave it to a default (an opportunity for users
+        # who do not work with leads) or to the sales team.
         self._emit_workflow_event("lead.created", [
             (lead, {"lead_id": lead.id, "lead_data": vals})
             for lead, vals in zip(leads, vals_list, strict=True)
-            if vals.get("type", default_type) in (None, False, "lead")
+            if lead.type == "lead"
         ])
         return leads
 
