@@ -17,7 +17,8 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from odoo import http
 from odoo.http import request
 
-from ..engine.events import EVENT_TYPES
+from ..engine.events import EVENT_TYPES, WORKFLOW_MODELS, reserved_payload_keys
+from ..models.workflow_definition_mixin import ADMIN_GROUP
 from ..models.workflow_run import RUN_STATES
 from .errors import ApiError
 
@@ -26,7 +27,6 @@ FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
-ADMIN_GROUP = "workflow_engine.group_workflow_admin"
 
 # Request bodies: key -> (JSON type, or the keys of a nested object; required).
 RECORD_KEYS = {"res_model": (str, True), "res_id": (int, True)}
@@ -221,6 +221,11 @@ def _json_object(keys):
     key may be null. 422 naming each bad key otherwise."""
     body = _json_body()
     details = _request_errors(body, keys)
+    if not details and "payload" in keys:
+        details = [
+            {"path": f"payload.{key}", "message": "is a name of the run's context, which a payload cannot replace"}
+            for key in reserved_payload_keys(body.get("payload"))
+        ]
     if details:
         raise _invalid_request(details)
     return body
@@ -240,8 +245,9 @@ def _target_record(reference, path=""):
     """The record that ``reference`` (``{"res_model", "res_id"}`` at ``path``) names, which
     the API user must be able to read, and which is no record of the engine's own."""
     res_model = reference["res_model"]
-    if res_model not in request.env or res_model.startswith("workflow."):
-        raise _invalid_request([{"path": _join(path, "res_model"), "message": f"unknown model {res_model!r}"}])
+    if res_model not in WORKFLOW_MODELS:
+        message = f"workflows act only on {', '.join(sorted(WORKFLOW_MODELS))}, not on {res_model!r}"
+        raise _invalid_request([{"path": _join(path, "res_model"), "message": message}])
     return _visible_record(res_model, reference["res_id"])
 
 

@@ -49,3 +49,16 @@ ENTITY_MODELS = {
 }
 """The Odoo model behind each entity type that configs and events name; a record appears
 in the context under every name its model has here (a crm.lead is both lead and deal)."""
+
+WORKFLOW_MODELS = frozenset(ENTITY_MODELS.values())
+"""The only models whose records workflows run on and act on: a run, its actions and the
+records they change stay inside the CRM, whoever the run-as user is."""
+
+CONTEXT_NAMES = frozenset({"record", "user", "company", "today", "now", *ENTITY_MODELS})
+"""The names every run's context gives its record, user, company and dates: an event's payload
+never stands for them."""
+
+
+def reserved_payload_keys(payload):
+    """The keys of an event ``payload`` that are names of the context (CONTEXT_NAMES), sorted."""
+    return sorted(CONTEXT_NAMES & payload.keys()) if isinstance(payload, dict) else []

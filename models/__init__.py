@@ -2,6 +2,7 @@
 # Odoo builds models in import order: the mixin must exist before the models using it.
 from . import workflow_definition_mixin
 from . import workflow_event_mixin
+from . import workflow_log_access_mixin
 from . import crm_lead
 from . import ir_http
 from . import mail_message
@@ -13,6 +14,7 @@ from . import workflow_action
 from . import workflow_action_run
 from . import workflow_export
 from . import workflow_run
+from . import workflow_run_access
 from . import workflow_secret
 from . import workflow_trigger
 from . import workflow_version

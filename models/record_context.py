@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from odoo import fields
 from odoo.exceptions import AccessError
 
-from ..engine.events import ENTITY_MODELS
+from ..engine.events import CONTEXT_NAMES, ENTITY_MODELS
 from ..engine.masking import Masked
 
 FIELD_ALIASES = {
@@ -158,22 +158,23 @@ def masked_event_keys(record, event_keys):
 def build_context(record, event_keys, company=None, memoize=False):
     """The condition and template context of an event on ``record`` (possibly empty).
 
-    Lookup order: the event's keys, then the names every context has (the record under
-    its entity names, ``lead`` and ``deal`` for a crm.lead, and as ``record``; ``user``,
-    ``company``, ``today``), then the record's own fields, so
+    Lookup order: the names every context has (the record under its entity names, ``lead``
+    and ``deal`` for a crm.lead, and as ``record``; ``user``, ``company``, ``today``), which
+    no event key replaces, then the event's keys, then the record's own fields, so
     ``{"field": "expected_revenue", ...}`` works directly. With ``memoize``, each value is
     read once: for evaluating conditions, not for running actions that change the record.
     """
     env = record.env
-    names = dict(masked_event_keys(record, event_keys))
-    names.setdefault("user", RecordContext(env.user))
-    names.setdefault("company", RecordContext(company or env.company))
-    names.setdefault("today", fields.Date.context_today(record.with_context(tz=env.user.tz)))
+    # The context's own names come last: no event key stands for the record, user or company.
+    names = {key: value for key, value in masked_event_keys(record, event_keys).items() if key not in CONTEXT_NAMES}
+    names["user"] = RecordContext(env.user)
+    names["company"] = RecordContext(company or env.company)
+    names["today"] = fields.Date.context_today(record.with_context(tz=env.user.tz))
     if not record:
         return ChainMap(names)
     view = RecordContext(record, {} if memoize else None)
-    names.setdefault("record", view)
+    names["record"] = view
     for entity_type, model in ENTITY_MODELS.items():
         if model == record._name:
-            names.setdefault(entity_type, view)
+            names[entity_type] = view
     return ChainMap(names, view)

@@ -17,6 +17,7 @@ from ..engine import templates
 from ..engine.events import ENTITY_MODELS
 from ..engine.exceptions import ActionError, ConfigError, WorkflowError
 from .record_context import field_name
+from .workflow_definition_mixin import ADMIN_GROUP, MANAGER_GROUP
 
 WEBHOOK_TIMEOUT = 10
 """Seconds a webhook may take when its config sets no timeout."""
@@ -36,8 +37,6 @@ FILTER_DOMAIN_OPERATORS = {
     "eq": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "in", "contains": "ilike",
 }
 
-ADMIN_GROUP = "workflow_engine.group_workflow_admin"
-MANAGER_GROUP = "workflow_engine.group_workflow_manager"
 ADMIN_ONLY_TYPES = frozenset({"call_webhook", "enqueue_export"})
 """Action types that reach outside the CRM: only Workflow Administrators may use them."""
 CONTACT_PLACEHOLDER = re.compile(
@@ -46,6 +45,20 @@ CONTACT_PLACEHOLDER = re.compile(
 )
 """The placeholders a Workflow Manager's e-mail may be sent to: the record's own contacts
 (its e-mail, its partner's) and internal users (its salesperson, the run-as user)."""
+
+RIGHTS_FIELDS = frozenset({
+    "groups_id", "user_ids", "users", "login", "password", "new_password", "api_key_ids", "company_ids",
+    "share", "totp_secret", "signup_token", "signup_type", "signup_expiration",
+})
+"""Fields that give rights or identity wherever they are: only a workflow that runs as a
+Workflow Administrator may write them."""
+RIGHTS_COMODELS = frozenset({"res.groups", "res.users.apikeys"})
+USER_IDENTITY_FIELDS = {
+    "res.partner": frozenset({"name", "email", "company_id"}),
+    "crm.lead": frozenset({"email_from"}),
+}
+"""Fields that are, or write through to (a lead's e-mail updates its partner's), the name,
+e-mail or company of a partner that belongs to an internal user: an identity."""
 
 BATCHED_TYPES = frozenset({"update_field", "add_note"})
 """Action types that run on many records at once (one write, one batch of notes) when a
@@ -329,11 +342,9 @@ class WorkflowAction(models.Model):
             address for address in email_split_and_format(config.get("cc") or "") if address
         ])
         body = self._email_body(target, config)
-        # A partner created for an address takes what the record knows of it (a lead's contact
-        # name, ...), as the recipients Odoo suggests in the chatter do.
-        partners = target.env["res.partner"].concat(*target.env["res.partner"]._find_or_create_from_emails(
-            addresses, additional_values=target._get_customer_information(),
-        ))
+        partners = target.env["res.partner"].concat(
+            *target.env["res.partner"]._find_or_create_from_emails(addresses)
+        )
         messages = target.env["mail.message"]
         for entity in target.with_context(workflow_notify_channel=("email", partners.ids)):
             messages |= entity.message_post(
@@ -547,7 +558,22 @@ class WorkflowAction(models.Model):
                 f"field '{name}' of {target._name} cannot be written by "
                 f"{target.env.user.login}", path="config.field",
             )
+        if self._gives_rights(target, field) and not target.env.user.has_group(ADMIN_GROUP):
+            raise ActionError(
+                f"field '{name}' of {target._name} gives rights or identity: only a workflow that runs "
+                f"as a Workflow Administrator may write it", path="config.field",
+            )
         return name, field
+
+    @api.model
+    def _gives_rights(self, targets, field):
+        """Whether writing ``field`` on ``targets`` changes rights or a user's identity."""
+        if field.name in RIGHTS_FIELDS or field.comodel_name in RIGHTS_COMODELS:
+            return True
+        if field.name not in USER_IDENTITY_FIELDS.get(targets._name, ()):
+            return False
+        partners = targets.sudo().partner_id if targets._name == "crm.lead" else targets.sudo()
+        return any(not user.share for user in partners.with_context(active_test=False).user_ids)
 
     @api.model
     def _is_writable(self, target, field):

@@ -1,6 +1,7 @@
 import json
 
 from odoo import api, fields, models
+from odoo.osv import expression
 
 from ..engine import jsondoc
 from .workflow_action import ACTION_TYPES
@@ -8,6 +9,7 @@ from .workflow_action import ACTION_TYPES
 
 class WorkflowActionRun(models.Model):
     _name = "workflow.action.run"
+    _inherit = ["workflow.log.access.mixin"]
     _description = "Workflow Action Run"
     _order = "run_id desc, ordering, id"
 
@@ -66,3 +68,10 @@ class WorkflowActionRun(models.Model):
                 if vals.get(key) is not None:
                     vals[key] = jsondoc.plain(vals[key])
         return super().create(vals_list)
+
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None):
+        # An action run is part of its run's log: it follows the run's rights on its record.
+        if not self.env.su:
+            domain = expression.AND([domain, [("run_id", "in", self.env["workflow.run"]._search([]))]])
+        return super()._search(domain, offset=offset, limit=limit, order=order)

@@ -1,6 +1,10 @@
 from odoo import api, models
+from odoo.exceptions import AccessError
 
 from ..engine import jsondoc
+
+ADMIN_GROUP = "workflow_engine.group_workflow_admin"
+MANAGER_GROUP = "workflow_engine.group_workflow_manager"
 
 
 class WorkflowDefinitionMixin(models.AbstractModel):
@@ -10,6 +14,10 @@ class WorkflowDefinitionMixin(models.AbstractModel):
     saves a new version of the workflows it changed (see workflow.version), and the JSON
     fields listed in ``_json_fields`` also accept JSON text, as forms and XML-RPC clients
     send it.
+
+    A workflow's actions run with its run-as user's rights, so changing any part of a workflow
+    lends those rights: only a Workflow Administrator, or the run-as user in person, may
+    change a workflow that runs as somebody else.
     """
 
     _name = "workflow.definition.mixin"
@@ -20,6 +28,7 @@ class WorkflowDefinitionMixin(models.AbstractModel):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_may_change(self._workflows_of_vals(vals_list))
         self.env.registry.clear_cache()
         records = super(WorkflowDefinitionMixin, self._deferring_versions()).create(
             [self._parse_json_vals(vals) for vals in vals_list]
@@ -28,14 +37,16 @@ class WorkflowDefinitionMixin(models.AbstractModel):
         return records
 
     def write(self, vals):
+        self._check_may_change(self._definition_workflows() | self._workflows_of_vals([vals]))
         self.env.registry.clear_cache()
         result = super(WorkflowDefinitionMixin, self._deferring_versions()).write(self._parse_json_vals(vals))
         self._save_versions(self._definition_workflows())
         return result
 
     def unlink(self):
-        self.env.registry.clear_cache()
         workflows = self._definition_workflows()
+        self._check_may_change(workflows)
+        self.env.registry.clear_cache()
         result = super().unlink()
         self._save_versions(workflows)
         return result
@@ -43,6 +54,30 @@ class WorkflowDefinitionMixin(models.AbstractModel):
     def _definition_workflows(self):
         """The workflows whose definition these records are part of."""
         return self.workflow_id
+
+    @api.model
+    def _workflows_of_vals(self, vals_list):
+        """The workflows that triggers or actions created or moved with ``vals_list`` join."""
+        if "workflow_id" not in self._fields:
+            return self.env["workflow.workflow"]
+        return self.env["workflow.workflow"].browse(
+            {vals["workflow_id"] for vals in vals_list if vals.get("workflow_id")}
+        )
+
+    @api.model
+    def _check_may_change(self, workflows):
+        """Raise AccessError, naming the run-as user, unless the current user may change
+        ``workflows``: a Workflow Administrator may change any, anybody else only those that
+        run as themselves."""
+        if self.env.su or self.env.user.has_group(ADMIN_GROUP):
+            return
+        for workflow in workflows.sudo():
+            if workflow.run_as_user_id != self.env.user:
+                raise AccessError(self.env._(
+                    "The workflow '%(workflow)s' runs as %(user)s: only a Workflow Administrator or "
+                    "%(user)s may change it.",
+                    workflow=workflow.name, user=workflow.run_as_user_id.name,
+                ))
 
     def _deferring_versions(self):
         # A form saves a workflow with its triggers and actions in one write: the nested

@@ -17,6 +17,7 @@ from ..engine import jsondoc
 from ..engine.exceptions import ActionError, WorkflowError
 from .record_context import build_context
 from .workflow_action import BATCHED_TYPES
+from .workflow_definition_mixin import MANAGER_GROUP
 from .workflow_workflow import QUEUE_BACKENDS, RunCapabilityError
 
 _logger = logging.getLogger(__name__)
@@ -300,7 +301,7 @@ class WorkflowRun(models.Model):
 
     def action_retry(self):
         """Queue failed runs again; each resumes at its failed action, those that succeeded are kept."""
-        if not self.env.user.has_group("workflow_engine.group_workflow_manager"):
+        if not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(self.env._("Only Workflow Managers and Administrators may retry runs."))
         self.check_access("read")
         not_failed = self.filtered(lambda run: run.state != "failed")
@@ -659,12 +660,6 @@ class WorkflowRun(models.Model):
         if not runs or runs._refuse_lost_capabilities():
             return
         workflow = runs.workflow_id
-        if runs[0].res_model and runs[0].res_model not in self.env:
-            # Another model may have records with the same ids: the run acts on its own or on none.
-            runs._finish("failed", error_code="model_not_installed", error=self.env._(
-                "The model %s of the run's record is not installed (any more).", runs[0].res_model
-            ))
-            return
         records, missing = runs._acting_records()
         if missing:
             for run in missing:
@@ -721,9 +716,7 @@ class WorkflowRun(models.Model):
         their company, by run; and the runs whose record no longer exists."""
         workflow = self.workflow_id
         model = self[:1].res_model
-        # A run without a record (a custom event's payload alone) still needs an environment to
-        # act in; a run's model that is not installed is refused before (see _execute_queued).
-        records = self.env[model or "res.partner"].browse(
+        records = self.env[model if model in self.env else "res.partner"].browse(
             self.filtered("res_id").mapped("res_id") if model else ()
         ).exists()
         records = records.with_user(self[:1].user_id or workflow._run_as_user())

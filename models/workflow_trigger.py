@@ -152,7 +152,7 @@ class WorkflowTrigger(models.Model):
         return tuple(
             (
                 trigger.id, trigger.workflow_id.id, trigger.workflow_id.company_id.id,
-                trigger.workflow_id._run_as_user().id, dsl.compile(trigger.conditions or None),
+                trigger.workflow_id.run_as_user_id.id, dsl.compile(trigger.conditions or None),
             )
             for trigger in triggers
         )

@@ -7,4 +7,5 @@ from . import test_workflow_capabilities
 from . import test_rest_versions
 from . import test_workflow_masking
 from . import test_workflow_queue_job
+from . import test_workflow_security
 from . import test_rest_concurrency

@@ -69,7 +69,11 @@ class TestCapabilities(WorkflowCase):
                     self.assert_refused_naming(error, case)
 
     def test_a_manager_cannot_save_an_admins_workflow_that_uses_an_admin_action(self):
-        workflow = self.Workflow.with_user(self.admin).create(workflow_values("call_webhook"))
+        # An administrator made it run as the manager, who may change it in person, but not
+        # save it while it uses an action of the administrators.
+        workflow = self.Workflow.with_user(self.admin).create(
+            dict(workflow_values("call_webhook"), run_as_user_id=self.manager.id)
+        )
         with self.assertRaises(AccessError) as error:
             workflow.with_user(self.manager).write({"priority": 50})
         self.assert_refused_naming(error, "call_webhook")
