@@ -224,13 +224,20 @@ class WorkflowAction(models.Model):
         note or an e-mail; their Idempotency-Key header lets receivers drop retries.
         """
         self.ensure_one()
-        secrets = {}
-        if self.action_type == "call_webhook":
-            secrets = self.env["workflow.secret"]._values_for(run.company_id)
-            context = context.new_child(secrets)
-        rendered = templates.render(self.config or {}, context, today=context.get("today"))
+        rendered, secrets = self._render_config(context, run.company_id)
         if self.action_type == "call_webhook":
             rendered.setdefault("headers", {}).setdefault("Idempotency-Key", f"{run.uuid}:{self.id}")
+        return rendered, secrets
+
+    def _render_config(self, context, company):
+        """This action's config rendered in ``context`` as a run of ``company`` renders it (a
+        dry run too), and the secret values it may hold, to be masked wherever it is shown."""
+        self.ensure_one()
+        secrets = {}
+        if self.action_type == "call_webhook":
+            secrets = self.env["workflow.secret"]._values_for(company)
+            context = context.new_child(secrets)
+        rendered = templates.render(self.config or {}, context, today=context.get("today"))
         return rendered, list(secrets.values())
 
     def _execute(self, record, config):

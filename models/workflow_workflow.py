@@ -6,7 +6,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import actions as action_schemas
-from ..engine import definition, jsondoc, templates
+from ..engine import definition, jsondoc
 from ..engine.events import ENTITY_MODELS, EVENT_TYPES, WORKFLOW_MODELS, reserved_payload_keys
 from ..engine.exceptions import ConfigError, TemplateError
 from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context, masked_event_keys
@@ -670,7 +670,9 @@ class WorkflowWorkflow(models.Model):
             "trigger_name": explained.display_name,
             "conditions": explained.conditions or None,
             "explanation": dict(explanation.to_dict(), summary=explanation.summary()),
-            "actions": [self._dry_run_action(action, context) for action in self.action_ids],
+            "actions": [
+                self._dry_run_action(action, context, acting_record.env.company) for action in self.action_ids
+            ],
         }
 
     @api.model
@@ -772,17 +774,18 @@ class WorkflowWorkflow(models.Model):
         return res_model
 
     @api.model
-    def _dry_run_action(self, action, context):
-        """What ``action`` would receive in ``context``: its rendered config, and why it would
-        fail before doing anything (a placeholder that does not render, a bad rendered value)."""
+    def _dry_run_action(self, action, context, company):
+        """What ``action`` would receive in ``context`` in a run of ``company`` (a webhook: with
+        the company's secrets, masked): its rendered config, and why it would fail before doing
+        anything (a placeholder that does not render, a bad rendered value)."""
         outcome = {"id": action.id, "name": action.name, "action_type": action.action_type}
         try:
-            rendered = templates.render(action.config or {}, context, today=context.get("today"))
+            rendered, secrets = action._render_config(context, company)
         except TemplateError as exc:
             return dict(outcome, error=str(exc))
-        outcome["input"] = jsondoc.plain(rendered)
+        outcome["input"] = jsondoc.mask(jsondoc.plain(rendered), secrets)
         try:
             action_schemas.check_rendered(action.action_type, rendered)
         except ConfigError as exc:
-            outcome["error"] = str(exc)
+            outcome["error"] = jsondoc.mask(str(exc), secrets)
         return outcome

@@ -1,9 +1,13 @@
+import json
 from contextlib import contextmanager
 from unittest.mock import patch
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.sql_db import Cursor
 from odoo.tests import Form, tagged
+
+from odoo.addons.workflow_engine.engine.jsondoc import MASK
 
 from .common import WorkflowCase, example_1_values
 
@@ -87,6 +91,24 @@ class TestWorkflowDryRun(WorkflowCase):
         self.assertNotIn("error", actions[1])
         self.assertEqual(actions[2]["input"]["subject"], self.lead.id)
         self.assertEqual(actions[2]["error"], "config.subject: must be a string, got int")
+
+    def test_a_webhook_renders_with_the_secrets_and_shows_them_masked(self):
+        self.env["workflow.secret"].create({"name": "api_key", "value": "s3cr3t-t0ken"})
+        workflow = self.Workflow.with_user(self.admin).create({
+            "name": "Webhook with a secret",
+            "action_ids": [Command.create({
+                "name": "Notify", "action_type": "call_webhook", "config": {
+                    "url": "https://hooks.example.com/lead", "headers": {"Authorization": "Bearer {{api_key}}"},
+                    "body": {"lead_id": "{{lead.id}}", "token": "{{api_key}}"},
+                },
+            })],
+        })
+        with self.assertWritesNothing():
+            [action] = workflow.with_user(self.admin).dry_run("crm.lead", self.lead.id)["actions"]
+        self.assertNotIn("error", action)
+        self.assertEqual(action["input"]["headers"]["Authorization"], f"Bearer {MASK}")
+        self.assertEqual(action["input"]["body"], {"lead_id": self.lead.id, "token": MASK})
+        self.assertNotIn("s3cr3t-t0ken", json.dumps(action))
 
     def test_payload_keys_reach_conditions_and_templates(self):
         self.workflow.trigger_ids.conditions = {"field": "new_stage", "operator": "eq", "value": "Won"}
