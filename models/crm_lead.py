@@ -1,5 +1,7 @@
 from odoo import api, models
 
+from odoo.addons.crm.models.crm_lead import Lead as CrmOwnLead
+
 
 class CrmLead(models.Model):
     _name = "crm.lead"
@@ -8,13 +10,23 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)
-        default_type = self.env.context.get("default_type")
+        # The type the lead got: the values may leave it to a default (an opportunity for users
+        # who do not work with leads) or to the sales team.
         self._emit_workflow_event("lead.created", [
             (lead, {"lead_id": lead.id, "lead_data": vals})
             for lead, vals in zip(leads, vals_list, strict=True)
-            if vals.get("type", default_type) in (None, False, "lead")
+            if lead.type == "lead"
         ])
         return leads
+
+    def _message_post_after_hook(self, message, msg_vals):
+        if self.env.context.get("workflow_notify_channel"):
+            # crm takes a recipient with the lead's address for the customer that the chatter's
+            # suggested recipients chose, and links it to every open lead of that address that has
+            # none. A workflow's e-mail or notification chooses no customer: crm's step is left
+            # out (no other module in between extends it), the leads stay as they are.
+            return super(CrmOwnLead, self)._message_post_after_hook(message, msg_vals)
+        return super()._message_post_after_hook(message, msg_vals)
 
     def write(self, vals):
         watch_stage = "stage_id" in vals and self._watches_workflow_event("deal.stage_changed", "deal.won")

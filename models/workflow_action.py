@@ -349,9 +349,11 @@ class WorkflowAction(models.Model):
             address for address in email_split_and_format(config.get("cc") or "") if address
         ])
         body = self._email_body(target, config)
-        partners = target.env["res.partner"].concat(
-            *target.env["res.partner"]._find_or_create_from_emails(addresses)
-        )
+        # A partner created for an address takes what the record knows of it (a lead's contact
+        # name, ...), as the recipients Odoo suggests in the chatter do.
+        partners = target.env["res.partner"].concat(*target.env["res.partner"]._find_or_create_from_emails(
+            addresses, additional_values=target._get_customer_information(),
+        ))
         messages = target.env["mail.message"]
         for entity in target.with_context(workflow_notify_channel=("email", partners.ids)):
             messages |= entity.message_post(

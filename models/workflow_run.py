@@ -660,6 +660,12 @@ class WorkflowRun(models.Model):
         if not runs or runs._refuse_lost_capabilities():
             return
         workflow = runs.workflow_id
+        if runs[0].res_model and runs[0].res_model not in self.env:
+            # Another model may have records with the same ids: the run acts on its own or on none.
+            runs._finish("failed", error_code="model_not_installed", error=self.env._(
+                "The model %s of the run's record is not installed (any more).", runs[0].res_model
+            ))
+            return
         records, missing = runs._acting_records()
         if missing:
             for run in missing:
@@ -716,7 +722,9 @@ class WorkflowRun(models.Model):
         their company, by run; and the runs whose record no longer exists."""
         workflow = self.workflow_id
         model = self[:1].res_model
-        records = self.env[model if model in self.env else "res.partner"].browse(
+        # A run without a record (a custom event's payload alone) still needs an environment to
+        # act in; a run's model that is not installed is refused before (see _execute_queued).
+        records = self.env[model or "res.partner"].browse(
             self.filtered("res_id").mapped("res_id") if model else ()
         ).exists()
         records = records.with_user(self[:1].user_id or workflow._run_as_user())

@@ -107,6 +107,22 @@ class TestWorkflowActions(WorkflowCase):
         self.assertIn("Hi Ada, welcome to Acme", message.body)
         self.assertEqual(template.id, self.env["mail.template"].search([("name", "=", "welcome_email")]).id)
 
+    def test_send_email_to_a_leads_address_leaves_the_lead_as_it_was(self):
+        lead, twin = self.env["crm.lead"].create([{
+            "name": name, "type": "lead", "contact_name": "Ada Lovelace",
+            "email_from": "ada@lovelace.example.com", "partner_name": "Analytical Engines",
+        } for name in ("Desks for Ada", "Another request of Ada")])
+        before = lead.read(["partner_id", "contact_name", "email_from", "partner_name"])
+        run = self._run("send_email", {"to": "{{lead.email}}", "subject": "Hello", "body": "Hi"}, record=lead)
+        self.assertEqual(run.state, "success", run.action_run_ids.error)
+        recipients = self.env["mail.mail"].browse(run.action_run_ids.output["mail_ids"]).recipient_ids
+        partner = recipients.filtered(lambda recipient: recipient.email == "ada@lovelace.example.com")
+        # As the chatter's suggested recipient would be: named after the lead's contact.
+        self.assertEqual(partner.name, "Ada Lovelace")
+        lead.invalidate_recordset()
+        self.assertEqual(lead.read(["partner_id", "contact_name", "email_from", "partner_name"]), before)
+        self.assertFalse(twin.partner_id, "nor another lead of the address")
+
     def test_send_email_refuses_bad_addresses_and_unknown_templates(self):
         bad = self._run("send_email", {"to": "not an address", "subject": "x", "body": "y"})
         self.assertIn("config.to: not a valid e-mail address", bad.action_run_ids.error)

@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import WorkflowCase
 
@@ -33,13 +33,26 @@ class TestWorkflowEvents(WorkflowCase):
             {"name": "Opportunity", "type": "opportunity", "expected_revenue": 9000},
         ])
         runs = self._runs(workflow)
-        self.assertEqual(runs.mapped("res_id"), leads[0].ids + leads[2].ids)
-        self.assertEqual(runs.mapped("state"), ["success", "success"])
+        # "Untyped" is an opportunity: its creator does not work with leads (see the next test).
+        self.assertEqual(leads[2].type, "opportunity")
+        self.assertEqual(runs.mapped("res_id"), leads[0].ids)
+        self.assertEqual(runs.mapped("state"), ["success"])
         self.assertEqual(runs[0].payload["lead_id"], leads[0].id)
         self.assertEqual(runs[0].payload["lead_data"]["name"], "Big")
         self.assertEqual(runs[0].event_type, "lead.created")
         self.assertEqual(runs[0].trigger_id, workflow.trigger_ids)
         self.assertIn(f"New lead {leads[0].id}", leads[0].message_ids[0].body)
+
+    def test_lead_created_goes_by_the_type_the_lead_got(self):
+        workflow = self._workflow("lead.created")
+        sales = "base.group_user,sales_team.group_sale_salesman_all_leads"
+        with_leads = new_test_user(self.env, "wf_with_leads", groups=f"{sales},crm.group_use_lead")
+        without_leads = new_test_user(self.env, "wf_without_leads", groups=sales)
+        # Without a type in the values, crm makes a lead only for those who work with leads.
+        lead = self.env["crm.lead"].with_user(with_leads).create({"name": "Untyped, with leads"})
+        opportunity = self.env["crm.lead"].with_user(without_leads).create({"name": "Untyped, without leads"})
+        self.assertEqual((lead.type, opportunity.type), ("lead", "opportunity"))
+        self.assertEqual(self._runs(workflow).mapped("res_id"), lead.ids)
 
     def test_lead_converted_by_write_wizard_and_merge(self):
         workflow = self._workflow("lead.converted", note="Converted {{lead_id}} into {{deal_id}}")

@@ -108,6 +108,21 @@ class TestWorkflowQueue(WorkflowCase):
         self.assertEqual(run.state, "success")
         self.assertEqual(len(self._notes(self.lead, "Queued note 7")), 1)
 
+    def test_a_run_whose_model_is_not_installed_fails_and_touches_no_record_with_its_id(self):
+        workflow = self._queued()
+        partner = self.env["res.partner"].create({"name": "Shares an id"})
+        run = workflow.execute("crm.lead", self.lead.id, {"n": 3})
+        # The module of the run's model was uninstalled while the run waited in the queue.
+        run.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE workflow_run SET res_model = 'x_uninstalled.model', res_id = %s WHERE id = %s", [partner.id, run.id]
+        )
+        self.env.invalidate_all()
+        self.assertEqual(self._drain(), 1)
+        self.assertEqual((run.state, run.error_code), ("failed", "model_not_installed"))
+        self.assertIn("x_uninstalled.model", run.error)
+        self.assertFalse(self._notes(partner, "Queued note 3"), "no partner stood in for the record")
+
     def test_the_chain_depth_limit_holds_across_queued_runs(self):
         self.env["ir.config_parameter"].set_param("workflow_engine.max_chain_depth", 3)
         # Each note is a timeline event that starts the workflow again: a loop.
