@@ -727,7 +727,7 @@ class WorkflowRun(models.Model):
         records = self.env[model or "res.partner"].browse(
             self.filtered("res_id").mapped("res_id") if model else ()
         ).exists()
-        records = records.with_user(self[:1].user_id or workflow._run_as_user())
+        records = records.with_user(self[:1].user_id or workflow.run_as_user_id)
         records = records.with_company(self[:1].company_id or records.env.company)
         by_id = {record.id: record for record in records}
         acting = {run: by_id.get(run.res_id, records.browse()) for run in self}
