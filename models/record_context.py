@@ -12,7 +12,7 @@ from odoo import fields
 from odoo.exceptions import AccessError
 
 from ..engine.events import CONTEXT_NAMES, ENTITY_MODELS
-from ..engine.masking import Masked
+from ..engine.masking import Masked, mask_value
 
 FIELD_ALIASES = {
     "crm.lead": {
@@ -140,6 +140,12 @@ def masked_fields(record):
     if not fields_masked or unmasking_groups & set(env.user.sudo().groups_id.ids):
         return frozenset()
     return frozenset(name for model, name in fields_masked if model == record._name)
+
+
+def shown_value(record, name, value):
+    """``value``, read from ``record``'s field ``name``, as a workflow may show it to its
+    environment's user: only its mask when the field is masked for them."""
+    return mask_value(value) if value and name in masked_fields(record) else value
 
 
 def masked_event_keys(record, event_keys):

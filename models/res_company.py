@@ -1,5 +1,7 @@
 from odoo import fields, models, tools
 
+from .masking_coverage import masking_coverage
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -8,7 +10,8 @@ class ResCompany(models.Model):
         "ir.model.fields", "res_company_workflow_masked_field_rel", "company_id", "field_id",
         string="Workflow Masked Fields", domain=[("ttype", "in", ("char", "text"))],
         help="Text fields whose values workflows only show masked (•••• 0122): in the action context, "
-        "rendered inputs, run logs, dry runs and API answers. Conditions still compare their real values.",
+        "rendered inputs, run logs, dry runs, exports and API answers; so are the fields computed from, "
+        "related to or mirroring them. Conditions still compare their real values.",
     )
     workflow_unmasking_group_ids = fields.Many2many(
         "res.groups", "res_company_workflow_unmasking_group_rel", "company_id", "group_id",
@@ -32,9 +35,12 @@ class ResCompany(models.Model):
 
     @tools.ormcache("self.id")
     def _workflow_masking(self):
-        """``(masked fields as (model, field) pairs, ids of the groups that see them in clear)``."""
+        """``(masked fields as (model, field) pairs, ids of the groups that see them in clear)``:
+        the configured fields and every other field that holds or derives their values
+        (models/masking_coverage.py)."""
         company = self.sudo()
+        configured = frozenset((field.model, field.name) for field in company.workflow_masked_field_ids)
         return (
-            frozenset((field.model, field.name) for field in company.workflow_masked_field_ids),
+            configured.union(masking_coverage(self.env.registry, configured)),
             frozenset(company.workflow_unmasking_group_ids.ids),
         )

@@ -16,7 +16,7 @@ from ..engine import actions as schemas
 from ..engine import templates
 from ..engine.events import ENTITY_MODELS
 from ..engine.exceptions import ActionError, ConfigError, WorkflowError
-from .record_context import field_name
+from .record_context import field_name, shown_value
 from .workflow_definition_mixin import ADMIN_GROUP, MANAGER_GROUP
 
 WEBHOOK_TIMEOUT = 10
@@ -280,7 +280,7 @@ class WorkflowAction(models.Model):
         target = self._target_record(record, config)
         name, field = self._writable_field(target, config)
         value = self._convert_value(target, field, config["value"])
-        old_value = field.convert_to_write(target[name], target) if target else None
+        old_value = shown_value(target, name, field.convert_to_write(target[name], target)) if target else None
         target.write({name: value})
         return {
             "model": target._name, "ids": target.ids, "field": name,
@@ -297,7 +297,7 @@ class WorkflowAction(models.Model):
             targets = records.browse([records.ids[index] for index in indexes])
             name, field = self._writable_field(targets, config)
             value = self._convert_value(targets, field, config["value"])
-            old_values = [field.convert_to_write(target[name], target) for target in targets]
+            old_values = [shown_value(target, name, field.convert_to_write(target[name], target)) for target in targets]
             targets.write({name: value})
             for index, target, old_value in zip(indexes, targets, old_values, strict=True):
                 outputs[index] = {

@@ -3,6 +3,9 @@ import io
 
 from odoo import Command, api, fields, models
 
+from ..engine.masking import mask_value
+from .record_context import masked_fields
+
 DEFAULT_COLUMNS = (
     "name", "email_from", "email", "partner_name", "expected_revenue", "stage_id", "user_id", "create_date",
 )
@@ -57,10 +60,11 @@ class WorkflowExport(models.Model):
         records = self.env[self.res_model].with_user(self.user_id).with_company(self.company_id)
         records = records.search(self.domain or [])
         columns = self.field_names or self._default_columns(records)
+        masked = masked_fields(records)
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow([records._fields[name].string for name in columns])
-        writer.writerows([self._csv_cell(record, name) for name in columns] for record in records)
+        writer.writerows([self._csv_cell(record, name, name in masked) for name in columns] for record in records)
         name = f"{self.res_model.replace('.', '_')}_{fields.Date.today()}.csv"
         attachment = self.env["ir.attachment"].create({
             "name": name, "raw": buffer.getvalue().encode(), "mimetype": "text/csv",
@@ -81,8 +85,12 @@ class WorkflowExport(models.Model):
         return [name for name in DEFAULT_COLUMNS if name in available and available[name].is_accessible(records.env)]
 
     @api.model
-    def _csv_cell(self, record, name):
+    def _csv_cell(self, record, name, masked=False):
+        """The CSV text of ``record``'s field ``name``; only its mask when ``masked`` (the field is
+        masked for the export's user, see models/record_context.py masked_fields)."""
         value = record[name]
         if isinstance(value, models.BaseModel):
             return ", ".join(value.mapped("display_name"))
-        return "" if value is False or value is None else value
+        if value is False or value is None:
+            return ""
+        return mask_value(value) if masked and value else value
