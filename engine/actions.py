@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from . import templates
+from . import templates, urls
 from .exceptions import ConfigError, TemplateError
 
 __all__ = [
@@ -98,6 +98,10 @@ def _check_timeout(seconds, path, rendered):
 def _check_url(url, path, rendered):
     if not url.lower().startswith(("http://", "https://")):
         raise ConfigError("must be an http:// or https:// URL", path)
+    # A rendered URL is read by the webhook guard before it is sent, which refuses it as a
+    # failed action; a URL written as is can be refused when the workflow is saved.
+    if not rendered:
+        urls.parse(url, path)
 
 
 @dataclass(frozen=True)

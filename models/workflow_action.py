@@ -3,7 +3,6 @@ import json
 import re
 import socket
 from collections import defaultdict
-from urllib.parse import urlsplit
 
 import requests
 from markupsafe import Markup
@@ -13,7 +12,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools.mail import email_normalize, email_split_and_format
 
 from ..engine import actions as schemas
-from ..engine import templates
+from ..engine import templates, urls
 from ..engine.events import ENTITY_MODELS
 from ..engine.exceptions import ActionError, ConfigError, WorkflowError
 from .record_context import field_name, shown_value
@@ -420,14 +419,18 @@ class WorkflowAction(models.Model):
 
     def _execute_call_webhook(self, record, config):
         url = config["url"]
-        self._check_webhook_host(url)
+        target, address = self._check_webhook_host(url)
         method = config.get("method", "POST")
         timeout = config.get("timeout", WEBHOOK_TIMEOUT)
+        # The Host header is the URL's: the request goes to the address checked for that host.
+        headers = {name: value for name, value in (config.get("headers") or {}).items() if name.lower() != "host"}
+        headers["Host"] = target.host_header
         try:
-            response = requests.request(
-                method, url, headers=config.get("headers"), json=config.get("body"),
-                timeout=timeout, allow_redirects=False,
-            )
+            with urls.pinned_session(target) as session:
+                response = session.request(
+                    method, target.pinned(address), headers=headers, json=config.get("body"),
+                    timeout=timeout, allow_redirects=False,
+                )
         except requests.Timeout as exc:
             raise ActionError(f"{url} did not answer within {timeout} s", path="config.url", retryable=True) from exc
         except requests.RequestException as exc:
@@ -470,26 +473,36 @@ class WorkflowAction(models.Model):
         return odoo_name
 
     def _check_webhook_host(self, url):
-        """Refuse hosts that resolve to loopback, private, link-local or other non-public
-        addresses (cloud metadata included), unless an Administrator allowed the host."""
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        allowed = self.env["ir.config_parameter"].sudo().get_param(WEBHOOK_ALLOWED_HOSTS_PARAM, "")
-        if host in {name.strip().lower() for name in allowed.split(",")}:
-            return
+        """The URL as it will be sent, and the one IP address its request connects to.
+
+        Refuses a URL that the HTTP client and urllib.parse read differently, and a host that
+        resolves to a loopback, private, link-local or other non-public address (cloud
+        metadata included) unless an Administrator allowed the host. The name is looked up
+        here only: the request goes to the address returned.
+        """
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)}
+            target = urls.parse(url, "config.url")
+        except ConfigError as exc:
+            raise ActionError(f"refused: {url!r} {exc.message}", path="config.url") from exc
+        allowed = self.env["ir.config_parameter"].sudo().get_param(WEBHOOK_ALLOWED_HOSTS_PARAM, "")
+        try:
+            infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
-            raise ActionError(f"cannot resolve the host '{host}': {exc}", path="config.url", retryable=True) from exc
-        for address in addresses:
-            ip = ipaddress.ip_address(address.split("%")[0])
-            ip = getattr(ip, "ipv4_mapped", None) or ip
-            if not ip.is_global or ip.is_multicast:
-                raise ActionError(
-                    f"refused: '{host}' resolves to {ip}, which is not a public address; an Administrator "
-                    f"may allow the host in the system parameter {WEBHOOK_ALLOWED_HOSTS_PARAM}",
-                    path="config.url",
-                )
+            raise ActionError(
+                f"cannot resolve the host '{target.host}': {exc}", path="config.url", retryable=True
+            ) from exc
+        addresses = [info[4][0] for info in infos]
+        if target.host not in urls.allowed_hosts(allowed):
+            for address in addresses:
+                ip = ipaddress.ip_address(address.split("%")[0])
+                ip = getattr(ip, "ipv4_mapped", None) or ip
+                if not ip.is_global or ip.is_multicast:
+                    raise ActionError(
+                        f"refused: '{target.host}' resolves to {ip}, which is not a public address; an "
+                        f"Administrator may allow the host in the system parameter {WEBHOOK_ALLOWED_HOSTS_PARAM}",
+                        path="config.url",
+                    )
+        return target, addresses[0]
 
     @api.model
     def _find_user(self, env, reference, path):

@@ -1,8 +1,10 @@
 import json
+import socket
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.workflow_engine.engine.jsondoc import MASK
@@ -75,6 +77,43 @@ class TestWorkflowActions(WorkflowCase):
                 self.assertIn("not a public address", run.action_run_ids.error)
                 self.assertIn("workflow_engine.webhook_allowed_hosts", run.action_run_ids.error)
         self.assertFalse(self.server.received)
+
+    def test_call_webhook_refuses_urls_that_parsers_read_differently(self):
+        # Only parsed: the other reading of each URL (1.1.1.1, an empty host) is never connected to.
+        port = self.server.server_address[1]
+        urls = (f"http://127.0.0.1:{port}{{{{ '' }}}}\\@1.1.1.1/x", f"http://127.0.0.1:{port}{{{{ '' }}}}\\@/x")
+        for allowed in ("127.0.0.1", ""):
+            self.env["ir.config_parameter"].set_param("workflow_engine.webhook_allowed_hosts", allowed)
+            for url in urls:
+                with self.subTest(allowed=allowed, url=url):
+                    action_run = self._run("call_webhook", {"url": url}).action_run_ids
+                    self.assertEqual((action_run.state, action_run.error_code), ("failed", "action_error"))
+                    self.assertIn("config.url: refused", action_run.error)
+                    self.assertIn("must not contain a backslash", action_run.error)
+        self.assertFalse(self.server.received)
+        with self.assertRaisesRegex(ValidationError, r"config\.url: must not contain a backslash"):
+            self._run("call_webhook", {"url": f"http://127.0.0.1:{port}\\@1.1.1.1/x"})
+
+    def test_call_webhook_connects_to_the_address_it_checked(self):
+        port = self.server.server_address[1]
+        self.env["ir.config_parameter"].set_param("workflow_engine.webhook_allowed_hosts", "hooks.workflow.test")
+        resolve = socket.getaddrinfo
+        looked_up = []
+
+        def resolver(host, *args, **kwargs):
+            looked_up.append(host)
+            return resolve("127.0.0.1" if host == "hooks.workflow.test" else host, *args, **kwargs)
+
+        with patch("socket.getaddrinfo", resolver):
+            run = self._webhook("/hook", url=f"http://hooks.workflow.test:{port}/hook",
+                                headers={"Host": "intranet.example"})
+        self.assertEqual(run.state, "success", run.action_run_ids.error)
+        [request] = self.server.received
+        self.assertEqual(request["headers"]["Host"], f"hooks.workflow.test:{port}")
+        # The guard looks the name up once; the request goes to the address it checked
+        # (urllib3 is handed the literal 127.0.0.1), so DNS cannot rebind it in between.
+        self.assertEqual(looked_up.count("hooks.workflow.test"), 1)
+        self.assertIn("127.0.0.1", looked_up)
 
     def test_secrets_are_only_for_webhooks_and_only_administrators_read_them(self):
         run = self._run("add_note", {"note": "Leaking {{api_key}}"})
