@@ -9,11 +9,18 @@ and datetimes always come out as ISO strings, None inside text as an empty strin
 Rendering runs in Jinja's immutable sandbox. Undefined variables raise TemplateError
 naming them by their dotted path; so does anything the sandbox forbids (underscored
 attributes, mutating calls, ranges over 10,000 items, oversized ``*`` and ``**`` results).
+
+A rendering has limits (``Limits``): the time it may take and the characters its templates
+may produce, together. Over either, it stops with a TemplateError naming the template that
+crossed it; the clock is read at every loop step and every call, the output counted as it
+is produced, so a template is stopped well before it could fill the memory.
 """
 
 import functools
+import time
 from collections import ChainMap
 from collections.abc import MutableSequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -29,6 +36,7 @@ from .masking import Masked
 __all__ = [
     "MAX_RANGE",
     "Day",
+    "Limits",
     "TemplateError",
     "is_template",
     "render",
@@ -42,6 +50,71 @@ MAX_REPEATED_LENGTH = 100_000
 MAX_POWER_BITS = 10_000
 BUILTIN_NAMES = frozenset({"today", "now"})
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
+PACED_FILTER = "workflow_paced"
+"""The filter put around every loop's sequence, which reads the clock at each step."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one ``render`` may spend: milliseconds, and characters of template output."""
+
+    max_render_ms: int = 2000
+    max_output_chars: int = 100_000
+
+
+class _LimitExceeded(Exception):
+    """A rendering went over its Limits; rendering turns it into a TemplateError with the path."""
+
+
+class _Budget:
+    """The time and output left to one ``render``."""
+
+    __slots__ = ("deadline", "limits", "output_left")
+
+    def __init__(self, limits):
+        self.limits = limits
+        self.deadline = time.monotonic() + limits.max_render_ms / 1000
+        self.output_left = limits.max_output_chars
+
+    def check_time(self):
+        if time.monotonic() > self.deadline:
+            raise _LimitExceeded(f"rendering takes longer than the limit of {self.limits.max_render_ms} ms")
+
+    def spend(self, characters):
+        self.output_left -= characters
+        if self.output_left < 0:
+            raise _LimitExceeded(
+                f"the output is longer than the limit of {self.limits.max_output_chars} characters"
+            )
+        self.check_time()
+
+
+_BUDGET = ContextVar("workflow_template_budget")
+"""The budget of the ``render`` under way in this thread: templates only run inside one."""
+
+
+def _check_time():
+    _BUDGET.get().check_time()
+
+
+def _paced(sequence):
+    for item in sequence:
+        _check_time()
+        yield item
+
+
+def _output_size(value, limit):
+    """Characters ``value`` holds as JSON text, counted until over ``limit``."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, (list, tuple, dict)):
+        size = 0
+        for item in value.items() if isinstance(value, dict) else value:
+            size += _output_size(item, limit - size) + 1
+            if size > limit:
+                break
+        return size
+    return len(str(value))
 
 
 class Day(date):
@@ -123,6 +196,11 @@ class _Environment(ImmutableSandboxedEnvironment):
             raise SecurityError(f"power would exceed {MAX_POWER_BITS} bits")
         return super().call_binop(context, operator, left, right)
 
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
+        # Macros may call each other without a loop: every call reads the clock too.
+        _check_time()
+        return super().call(__context, __obj, *args, **kwargs)
+
     def is_safe_attribute(self, obj, attr, value):
         # Jinja's immutable sandbox misses these two list mutators.
         if isinstance(obj, MutableSequence) and attr in ("clear", "pop"):
@@ -140,6 +218,7 @@ _ENVIRONMENT = _Environment(
     finalize=_finalize,
 )
 _ENVIRONMENT.globals["range"] = _bounded_range
+_ENVIRONMENT.filters[PACED_FILTER] = _paced
 # lipsum(n) writes n paragraphs: nothing a workflow needs, and an easy way to stall.
 del _ENVIRONMENT.globals["lipsum"]
 
@@ -161,9 +240,15 @@ def _single_expression(ast):
     return None
 
 
+def _pace_loops(ast):
+    for loop in ast.find_all(nodes.For):
+        loop.iter = nodes.Filter(loop.iter, PACED_FILTER, [], [], None, None, lineno=loop.lineno)
+    return ast
+
+
 @functools.lru_cache(maxsize=1024)
 def _compile(source):
-    ast = _ENVIRONMENT.parse(source)
+    ast = _pace_loops(_ENVIRONMENT.parse(source))
     expression = _single_expression(ast)
     if expression is None:
         return _Compiled(ast, template=_ENVIRONMENT.from_string(ast))
@@ -207,6 +292,10 @@ def _compiled_or_raise(source, steps):
         raise TemplateError(
             f"syntax error on line {exc.lineno}: {exc.message}", _format_path(steps)
         ) from exc
+    except (RecursionError, SyntaxError):
+        # Jinja parses by recursion and Python compiles nested blocks up to a fixed depth
+        # (a SyntaxError on the generated code): a template past either is refused as such.
+        raise TemplateError("nested too deeply to compile", _format_path(steps)) from None
 
 
 # --- naming what failed -------------------------------------------------------------
@@ -299,15 +388,24 @@ def _render_text(source, variables, steps):
     if not is_template(source):
         return source
     compiled = _compiled_or_raise(source, steps)
+    budget = _BUDGET.get()
     try:
         if compiled.expression is not None:
             context = compiled.expression.new_context(variables, shared=True)
             for _event in compiled.expression.root_render_func(context):
                 pass
-            return _plain(context.vars["result"])
+            result = context.vars["result"]
+            budget.spend(_output_size(result, budget.output_left))
+            return _plain(result)
         template = compiled.template
         context = template.new_context(variables, shared=True)
-        return _ENVIRONMENT.concat(template.root_render_func(context))
+        output = []
+        for chunk in template.root_render_func(context):
+            budget.spend(len(chunk))
+            output.append(chunk)
+        return _ENVIRONMENT.concat(output)
+    except _LimitExceeded as exc:
+        raise TemplateError(f"stopped: {exc}", _format_path(steps)) from exc
     except SecurityError as exc:
         name = _failed_variable(compiled.ast, variables, exc)
         raise TemplateError(f"forbidden: {exc.message}", _format_path(steps), name) from exc
@@ -331,11 +429,12 @@ def _render_value(value, variables, steps):
     return value
 
 
-def render(value, context, *, today=None, now=None):
+def render(value, context, *, today=None, now=None, limits=None):
     """Render every string inside the JSON ``value``; keys and non-strings stay as they are.
 
     ``today`` (a date, default ``date.today()``) and ``now`` (a datetime, default
-    ``datetime.now()``) are the caller's, who knows the user's time zone.
+    ``datetime.now()``) are the caller's, who knows the user's time zone. ``limits``
+    (default ``Limits()``) bound the rendering of the whole value.
     """
     today = today or date.today()
     builtins = {
@@ -345,7 +444,11 @@ def render(value, context, *, today=None, now=None):
     # A shared, chained context: Jinja then looks names up one at a time instead of
     # copying the whole context, which may be a lazy view of a record's fields.
     variables = ChainMap(builtins, context, _ENVIRONMENT.globals)
-    return _render_value(value, variables, ())
+    token = _BUDGET.set(_Budget(limits or Limits()))
+    try:
+        return _render_value(value, variables, ())
+    finally:
+        _BUDGET.reset(token)
 
 
 def validate(value):

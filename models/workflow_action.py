@@ -1,5 +1,6 @@
 import ipaddress
 import json
+import logging
 import re
 import socket
 from collections import defaultdict
@@ -18,11 +19,18 @@ from ..engine.exceptions import ActionError, ConfigError, WorkflowError
 from .record_context import field_name, shown_value
 from .workflow_definition_mixin import ADMIN_GROUP, MANAGER_GROUP
 
+_logger = logging.getLogger(__name__)
+
 WEBHOOK_TIMEOUT = 10
 """Seconds a webhook may take when its config sets no timeout."""
 WEBHOOK_EXCERPT = 2000
 """Characters of a webhook's response body kept in the run log."""
 WEBHOOK_ALLOWED_HOSTS_PARAM = "workflow_engine.webhook_allowed_hosts"
+TEMPLATE_LIMIT_PARAMS = {
+    "max_render_ms": "workflow_engine.template_max_render_ms",
+    "max_output_chars": "workflow_engine.template_max_output_chars",
+}
+"""The system parameters that set each of engine.templates.Limits (a positive whole number)."""
 
 ENTITY_DOMAINS = {
     "lead": [("type", "=", "lead")],
@@ -236,8 +244,31 @@ class WorkflowAction(models.Model):
         if self.action_type == "call_webhook":
             secrets = self.env["workflow.secret"]._values_for(company)
             context = context.new_child(secrets)
-        rendered = templates.render(self.config or {}, context, today=context.get("today"))
+        rendered = templates.render(
+            self.config or {}, context, today=context.get("today"), limits=self._template_limits()
+        )
         return rendered, list(secrets.values())
+
+    @api.model
+    def _template_limits(self):
+        """The limits of a rendering, from their system parameters; a value that is not a
+        positive whole number leaves its limit at the default, with a warning in the log."""
+        parameters = self.env["ir.config_parameter"].sudo()
+        defaults = templates.Limits()
+        limits = {}
+        for name, parameter in TEMPLATE_LIMIT_PARAMS.items():
+            value = parameters.get_param(parameter)
+            if not value:
+                continue
+            try:
+                limits[name] = int(value)
+            except ValueError:
+                limits[name] = 0
+            if limits[name] <= 0:
+                _logger.warning("system parameter %s=%r is not a positive whole number: %s stays %s",
+                                parameter, value, name, getattr(defaults, name))
+                del limits[name]
+        return templates.Limits(**limits)
 
     def _execute(self, record, config):
         """Run this action with its rendered ``config`` on ``record`` (in the run-as user's

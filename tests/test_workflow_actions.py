@@ -115,6 +115,18 @@ class TestWorkflowActions(WorkflowCase):
         self.assertEqual(looked_up.count("hooks.workflow.test"), 1)
         self.assertIn("127.0.0.1", looked_up)
 
+    def test_template_limits_follow_their_system_parameters(self):
+        parameters = self.env["ir.config_parameter"]
+        parameters.set_param("workflow_engine.template_max_output_chars", "10")
+        action_run = self._run("add_note", {"note": "{{ 'x' * 11 }}"}).action_run_ids
+        self.assertEqual((action_run.state, action_run.error_code), ("failed", "template_error"))
+        self.assertEqual(action_run.error, "note: stopped: the output is longer than the limit of 10 characters")
+        parameters.set_param("workflow_engine.template_max_output_chars", "")
+        parameters.set_param("workflow_engine.template_max_render_ms", "1")
+        loops = "{% for a in range(10000) %}{% for b in range(10000) %}{% endfor %}{% endfor %}"
+        action_run = self._run("add_note", {"note": f"{{{{ 'x' * 11 }}}}{loops}"}).action_run_ids
+        self.assertEqual(action_run.error, "note: stopped: rendering takes longer than the limit of 1 ms")
+
     def test_secrets_are_only_for_webhooks_and_only_administrators_read_them(self):
         run = self._run("add_note", {"note": "Leaking {{api_key}}"})
         self.assertEqual(run.state, "failed")
