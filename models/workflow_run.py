@@ -14,6 +14,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ..engine import jsondoc
+from ..engine.abbreviation import abbreviate
 from ..engine.exceptions import ActionError, WorkflowError
 from .record_context import build_context
 from .workflow_action import BATCHED_TYPES
@@ -400,6 +401,10 @@ class WorkflowRun(models.Model):
         vals["input"] = rendered
         for key in ("input", "output", "error", "traceback"):
             vals[key] = jsondoc.mask(vals.get(key), secrets)
+        # Stored abbreviated (engine.abbreviation): the action worked on whole values. The
+        # traceback, for Administrators, stays whole.
+        for key in ("input", "output", "error"):
+            vals[key] = abbreviate(jsondoc.plain(vals[key]))
         return vals
 
     def _action_run_defaults(self):

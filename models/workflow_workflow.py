@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import actions as action_schemas
 from ..engine import definition, jsondoc
+from ..engine.abbreviation import abbreviate
 from ..engine.events import ENTITY_MODELS, EVENT_TYPES, WORKFLOW_MODELS, reserved_payload_keys
 from ..engine.exceptions import ConfigError, TemplateError
 from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context, masked_event_keys
@@ -407,14 +408,13 @@ class WorkflowWorkflow(models.Model):
         acting_record = self._acting_record(record)
         context = build_context(acting_record, event_keys, company=acting_record.env.company)
         trigger, explanation = self.trigger_ids.filtered("active")._evaluate(context)
-        values = {
-            "idempotency_key": idempotency_key,
-            "explanation": dict(explanation.to_dict(), summary=explanation.summary()),
-        }
+        # Stored abbreviated (engine.abbreviation): the conditions were evaluated on whole values.
+        stored_explanation = abbreviate(dict(explanation.to_dict(), summary=explanation.summary()))
+        values = {"idempotency_key": idempotency_key, "explanation": stored_explanation}
         if not explanation.result:
             values.update(
                 state="skipped",
-                error=self.env._("The conditions do not hold: %s", explanation.summary()),
+                error=self.env._("The conditions do not hold: %s", stored_explanation["summary"]),
             )
         return self._launch_runs(trigger, event_type, [(acting_record, event_keys)], **values)
 

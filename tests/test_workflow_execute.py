@@ -1,3 +1,5 @@
+import json
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -202,3 +204,26 @@ class TestWorkflowExecute(WorkflowCase):
             self.workflow.execute("crm.lead", self.lead.id, {"a": 2}, idempotency_key="req-1")
         other = self.workflow.execute("crm.lead", self.lead.id, {"a": 2}, idempotency_key="req-2")
         self.assertNotEqual(other, first)
+
+    def test_a_run_stores_its_explanation_and_inputs_abbreviated(self):
+        workflow = self.Workflow.with_user(self.manager).create({
+            "name": "Two hundred thousand revenues",
+            "trigger_ids": [(0, 0, {"event_type": "lead.created", "conditions": {
+                "field": "expected_revenue", "operator": "in", "value": list(range(200_000)),
+            }})],
+            "action_ids": [(0, 0, {"name": "Note", "action_type": "add_note", "config": {"note": "{{ 'x' * 5000 }}"}})],
+        })
+        run = workflow.execute("crm.lead", self.lead.id)
+        # Evaluated on the whole list: the lead's 120000 lies far past what the log keeps of it.
+        self.assertEqual(run.state, "success", run.error)
+        self.assertLess(len(json.dumps(run.explanation)), 10_000)
+        self.assertEqual(run.explanation["decisive"]["expected"][-1], "… [199900 more items]")
+        self.assertTrue(run.explanation["summary"].endswith("more characters]"))
+        action_run = run.action_run_ids
+        self.assertIn("x" * 5000, self.env["mail.message"].browse(action_run.output["message_ids"]).body)
+        self.assertEqual(action_run.input["note"], "x" * 2000 + "… [3000 more characters]")
+        small = self.env["crm.lead"].create({"name": "Small", "expected_revenue": 0.5})
+        skipped = workflow.execute("crm.lead", small.id)
+        self.assertEqual(skipped.state, "skipped")
+        self.assertLess(len(skipped.error), 3000)
+        self.assertLess(len(json.dumps(skipped.explanation)), 10_000)
