@@ -13,6 +13,7 @@ another address between the check and the connection.
 """
 
 import ipaddress
+import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -125,10 +126,13 @@ def pinned_session(target):
     """A requests session for one request to ``target`` at the address in its pinned URL.
 
     The environment's proxy settings are ignored: a proxy would look the name up again.
-    So is ``.netrc``: a webhook carries only the credentials its config gives.
+    So is ``.netrc``: a webhook carries only the credentials its config gives. The CA
+    bundle that REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE names is still the one trusted, as
+    requests itself does.
     """
     session = requests.Session()
     session.trust_env = False
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     adapter = PinnedAddressAdapter(target.host)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -170,3 +170,11 @@ def test_pinned_https_sends_the_url_host_as_server_name_and_verifies_it(receiver
     with urls.pinned_session(other) as session, pytest.raises(requests.exceptions.SSLError):
         session.post(other.pinned("127.0.0.1"), headers={"Host": other.host_header}, timeout=5, verify=tls_receiver)
     assert len(receiver.received) == 1
+
+
+def test_pinned_https_trusts_the_ca_bundle_of_the_environment(receiver, tls_receiver, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls_receiver)
+    target = urls.parse(f"https://hooks.workflow.test:{receiver.server_address[1]}/in", PATH)
+    with urls.pinned_session(target) as session:
+        response = session.post(target.pinned("127.0.0.1"), headers={"Host": target.host_header}, timeout=5)
+    assert response.status_code == 204
