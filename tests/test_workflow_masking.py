@@ -257,6 +257,15 @@ class TestMaskingCoverage(ShowsNoClearValue, WorkflowCase):
         self.assertEqual(self._rendered("{{lead.partner_id.phone}} {{user.phone}}", self.called_lead),
                          f"{PHONE} {PHONE}")
 
+    def test_masking_a_lead_email_masks_its_normalized_form_and_the_partners_email(self):
+        self._mask("crm.lead.email_from")
+        self.partner.email = "caller@example.com"
+        self.assertEqual(self.called_lead.email_from, "caller@example.com")
+        shown = self._rendered("{{lead.email_from}} {{lead.email_normalized}} {{lead.partner_id.email}} "
+                               "{{lead.partner_id.email_formatted}} {{user.email}}", self.called_lead)
+        self.assertEqual(shown, "•••• .com •••• .com •••• .com •••• com> •••• .com")
+        self.assertNotIn("caller", shown)
+
     def test_masking_a_partner_field_masks_the_lead_fields_that_mirror_it(self):
         self._mask("res.partner.phone", "res.partner.mobile")
         self.partner.mobile = PHONE
@@ -333,6 +342,11 @@ class TestMaskingCoverage(ShowsNoClearValue, WorkflowCase):
             self.assertIn(line, coverage)
         covered = {f"{model}.{name}" for model, name in masking_coverage(self.env.registry, {("crm.lead", "phone")})}
         self.assertNotIn("crm.lead.mobile", covered, "phone_sanitized comes from the mobile too: no path to the phone")
-        self.assertNotIn("res.partner.display_name", covered)
+        email_coverage = masking_coverage(self.env.registry, {("crm.lead", "email_from")})
+        self.assertEqual(email_coverage[("crm.lead", "email_normalized")], "computed from crm.lead.email_from")
+        self.assertEqual(email_coverage[("res.partner", "email")], "crm.lead.email_from is computed from it")
+        self.assertEqual(email_coverage[("res.users", "email")], "related to res.partner.email")
+        self.assertNotIn(("res.partner", "display_name"), email_coverage,
+                         "a partner's name shows its e-mail only in display contexts that workflows do not set")
         self.assertEqual(masking_coverage(self.env.registry, {("res.partner", "mobile")})[("crm.lead", "mobile")],
                          "mirrors res.partner.mobile")
