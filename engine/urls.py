@@ -2,9 +2,10 @@
 
 ``requests`` hands a URL to urllib3, whose parser ends the host at a backslash, while
 ``urllib.parse`` ends it at ``/``, ``?`` or ``#`` only and takes what follows the last
-``@`` as the host: ``http://127.0.0.1:8069\\@1.1.1.1/`` is 1.1.1.1 to one and 127.0.0.1
-to the other. ``parse`` therefore reads a URL with both parsers and refuses what they
-read differently, what either reads as a user name or password, and what has no host.
+``@`` as the host: ``http://127.0.0.1:8069\\@1.1.1.1/`` is 127.0.0.1 to urllib3 and
+1.1.1.1 to urllib.parse. ``parse`` therefore reads a URL with both parsers and refuses
+what they read differently, what either reads as a user name or password, and what has
+no host.
 
 ``pinned_session`` then sends the request to the IP address the caller checked, with the
 URL's host in the ``Host`` header and, for https, as the TLS server name that the
@@ -41,7 +42,7 @@ def normalize_host(host):
 
 def allowed_hosts(text):
     """The hosts of a comma-separated allow-list, normalized; blank entries allow nothing."""
-    return {normalize_host(entry) for entry in (text or "").split(",") if entry.strip()}
+    return {host for host in map(normalize_host, (text or "").split(",")) if host}
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def test_pinned_url_brackets_an_ipv6_address():
 
 def test_allow_list_ignores_blank_entries_and_normalizes_hosts():
     assert urls.allowed_hosts("") == set()
-    assert urls.allowed_hosts(" , ,") == set()
+    assert urls.allowed_hosts(" , ,[],.") == set()
     assert urls.allowed_hosts("Hooks.Example.com., [::1] ,127.0.0.1") == {"hooks.example.com", "::1", "127.0.0.1"}
 
 
