@@ -120,7 +120,9 @@ class PinnedAddressAdapter(HTTPAdapter):
 
     def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
         # urllib3 drops server_hostname from plain-http pools itself.
-        super().init_poolmanager(connections, maxsize, block, server_hostname=self.server_name, **pool_kwargs)
+        return super().init_poolmanager(
+            connections, maxsize, block, server_hostname=self.server_name, **pool_kwargs
+        )
 
 
 def pinned_session(target):
