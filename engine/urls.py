@@ -83,8 +83,8 @@ def parse(url, path):
         _refuse("must not contain spaces or control characters", path)
     if "\\" in url:
         _refuse("must not contain a backslash: URL parsers disagree on where its host ends", path)
-    split = urlsplit(url)
     try:
+        split = urlsplit(url)
         sent = parse_url(url)
         split_port = split.port
     except (LocationParseError, ValueError) as exc:
@@ -100,7 +100,7 @@ def parse(url, path):
     if not host:
         _refuse("has no host", path)
     if "%" in host:
-        _refuse("must not give an IPv6 zone", path)
+        _refuse("must not percent-encode its host or give an IPv6 zone", path)
     if normalize_host(split.hostname or "") != host or split_port != sent.port:
         _refuse("is read differently by URL parsers: write its host and port plainly", path)
     port = DEFAULT_PORTS[scheme] if sent.port is None else sent.port
