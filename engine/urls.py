@@ -7,10 +7,10 @@
 what they read differently, what either reads as a user name or password, and what has
 no host.
 
-``pinned_session`` then sends the request to the IP address the caller checked, with the
-URL's host in the ``Host`` header and, for https, as the TLS server name that the
-certificate must match: the name is never looked up again, so it cannot be rebound to
-another address between the check and the connection.
+``send`` then sends the request to the IP addresses the caller checked, with the URL's
+host in the ``Host`` header and, for https, as the TLS server name that the certificate
+must match: the name is never looked up again, so it cannot be rebound to another
+address between the check and the connection.
 """
 
 import ipaddress
@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import LocationParseError
+from urllib3.exceptions import ConnectTimeoutError, LocationParseError
 from urllib3.util import Url, parse_url
 
 from .exceptions import ConfigError
 
-__all__ = ["WebhookUrl", "allowed_hosts", "normalize_host", "parse", "pinned_session"]
+__all__ = ["WebhookUrl", "allowed_hosts", "normalize_host", "parse", "pinned_session", "send"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -64,10 +64,11 @@ class WebhookUrl:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
 
-    def pinned(self, address):
-        """This URL with the IP ``address`` in place of its host (and without fragment)."""
+    def pinned(self, address, port=None):
+        """This URL with the IP ``address`` in place of its host, and ``port`` (default: its
+        own) in place of its port (without fragment)."""
         host = f"[{address}]" if ":" in address else address
-        return Url(self.scheme, host=host, port=self.port, path=self.path, query=self.query).url
+        return Url(self.scheme, host=host, port=port or self.port, path=self.path, query=self.query).url
 
 
 def _refuse(message, path):
@@ -140,3 +141,34 @@ def pinned_session(target):
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def _never_connected(error):
+    """Whether a requests ConnectionError happened before the request could be sent: the
+    connection was refused, unreachable or timed out (urllib3's NewConnectionError is a
+    ConnectTimeoutError)."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, ConnectTimeoutError)
+
+
+def send(target, addresses, method, headers=None, **kwargs):
+    """Send one request to ``target`` at the first of the checked ``addresses`` (``(ip,
+    port)`` pairs, in getaddrinfo's order) that takes the connection, and return the response.
+
+    The ``Host`` header is the URL's (one in ``headers`` is replaced); ``kwargs`` are
+    requests'. As requests itself moves on through the addresses of a name, an address that
+    refuses the connection or does not take it in time passes to the next one; once a
+    connection is made, a failure is raised, so the request is never sent twice.
+    """
+    headers = {name: value for name, value in (headers or {}).items() if name.lower() != "host"}
+    headers["Host"] = target.host_header
+    with pinned_session(target) as session:
+        *others, last = addresses
+        for address, port in others:
+            try:
+                return session.request(method, target.pinned(address, port), headers=headers, **kwargs)
+            except requests.ConnectionError as error:
+                if not _never_connected(error):
+                    raise
+        address, port = last
+        return session.request(method, target.pinned(address, port), headers=headers, **kwargs)

@@ -450,18 +450,14 @@ class WorkflowAction(models.Model):
 
     def _execute_call_webhook(self, record, config):
         url = config["url"]
-        target, address = self._check_webhook_host(url)
+        target, addresses = self._check_webhook_host(url)
         method = config.get("method", "POST")
         timeout = config.get("timeout", WEBHOOK_TIMEOUT)
-        # The Host header is the URL's: the request goes to the address checked for that host.
-        headers = {name: value for name, value in (config.get("headers") or {}).items() if name.lower() != "host"}
-        headers["Host"] = target.host_header
         try:
-            with urls.pinned_session(target) as session:
-                response = session.request(
-                    method, target.pinned(address), headers=headers, json=config.get("body"),
-                    timeout=timeout, allow_redirects=False,
-                )
+            response = urls.send(
+                target, addresses, method, headers=config.get("headers"), json=config.get("body"),
+                timeout=timeout, allow_redirects=False,
+            )
         except requests.Timeout as exc:
             raise ActionError(f"{url} did not answer within {timeout} s", path="config.url", retryable=True) from exc
         except requests.RequestException as exc:
@@ -504,12 +500,13 @@ class WorkflowAction(models.Model):
         return odoo_name
 
     def _check_webhook_host(self, url):
-        """The URL as it will be sent, and the one IP address its request connects to.
+        """The URL as it will be sent, and the addresses (``(ip, port)``, in the resolver's
+        order) its request may connect to.
 
         Refuses a URL that the HTTP client and urllib.parse read differently, and a host that
         resolves to a loopback, private, link-local or other non-public address (cloud
         metadata included) unless an Administrator allowed the host. The name is looked up
-        here only: the request goes to the address returned.
+        here only: the request goes to the addresses returned.
         """
         try:
             target = urls.parse(url, "config.url")
@@ -522,9 +519,9 @@ class WorkflowAction(models.Model):
             raise ActionError(
                 f"cannot resolve the host '{target.host}': {exc}", path="config.url", retryable=True
             ) from exc
-        addresses = [info[4][0] for info in infos]
+        addresses = list(dict.fromkeys(info[4][:2] for info in infos))
         if target.host not in urls.allowed_hosts(allowed):
-            for address in addresses:
+            for address, _port in addresses:
                 ip = ipaddress.ip_address(address.split("%")[0])
                 ip = getattr(ip, "ipv4_mapped", None) or ip
                 if not ip.is_global or ip.is_multicast:
@@ -533,7 +530,7 @@ class WorkflowAction(models.Model):
                         f"Administrator may allow the host in the system parameter {WEBHOOK_ALLOWED_HOSTS_PARAM}",
                         path="config.url",
                     )
-        return target, addresses[0]
+        return target, addresses
 
     @api.model
     def _find_user(self, env, reference, path):

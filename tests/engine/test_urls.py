@@ -1,5 +1,6 @@
 import datetime
 import json
+import socket
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -108,20 +109,57 @@ def receiver():
     server.server_close()
 
 
-def test_pinned_session_connects_to_the_checked_address_and_sends_the_host(receiver):
+def test_send_connects_to_the_checked_address_and_sends_the_host(receiver):
     port = receiver.server_address[1]
     # A name under the reserved .test domain resolves nowhere: the request only arrives
-    # because the session connects to the address it is given, without looking the name up.
+    # because the request goes to the address it is given, without looking the name up.
     target = urls.parse(f"http://hooks.workflow.test:{port}/in?a=1", PATH)
-    with urls.pinned_session(target) as session:
-        response = session.post(
-            target.pinned("127.0.0.1"), headers={"Host": target.host_header}, json={"ok": True}, timeout=5
-        )
+    response = urls.send(target, [("127.0.0.1", port)], "POST", json={"ok": True}, timeout=5)
     assert response.status_code == 204
     [request] = receiver.received
     assert request["host"] == f"hooks.workflow.test:{port}"
     assert request["path"] == "/in?a=1"
     assert json.loads(request["body"]) == {"ok": True}
+
+
+def _closed_port():
+    """A port of 127.0.0.1 on which nothing listens (it was bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_send_moves_on_to_the_next_address_when_one_refuses_the_connection(receiver):
+    port = receiver.server_address[1]
+    target = urls.parse(f"http://hooks.workflow.test:{port}/in", PATH)
+    response = urls.send(
+        target, [("127.0.0.1", _closed_port()), ("127.0.0.1", port)], "POST",
+        headers={"host": "intranet.example"}, json={"n": 1}, timeout=5,
+    )
+    assert response.status_code == 204
+    # The config's Host header gives way to the URL's.
+    assert [request["host"] for request in receiver.received] == [f"hooks.workflow.test:{port}"]
+
+
+class _Hangup(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.server.received.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        self.close_connection = True  # no answer: the client sees the connection end
+
+
+def test_send_never_sends_a_request_twice():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hangup)
+    server.received = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        target = urls.parse(f"http://hooks.workflow.test:{port}/in", PATH)
+        with pytest.raises(requests.ConnectionError):
+            urls.send(target, [("127.0.0.1", port), ("127.0.0.1", port)], "POST", json={}, timeout=5)
+        assert server.received == [b"{}"]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _self_signed(directory, name):
@@ -161,23 +199,18 @@ def tls_receiver(tmp_path, receiver):
 def test_pinned_https_sends_the_url_host_as_server_name_and_verifies_it(receiver, tls_receiver):
     port = receiver.server_address[1]
     target = urls.parse(f"https://hooks.workflow.test:{port}/in", PATH)
-    with urls.pinned_session(target) as session:
-        response = session.post(
-            target.pinned("127.0.0.1"), headers={"Host": target.host_header}, json={}, timeout=5,
-            verify=tls_receiver,
-        )
+    response = urls.send(target, [("127.0.0.1", port)], "POST", json={}, timeout=5, verify=tls_receiver)
     assert response.status_code == 204
     assert receiver.tls_context.sni_names == ["hooks.workflow.test"]
     # The certificate names hooks.workflow.test: another host at the same address is refused.
     other = urls.parse(f"https://other.workflow.test:{port}/in", PATH)
-    with urls.pinned_session(other) as session, pytest.raises(requests.exceptions.SSLError):
-        session.post(other.pinned("127.0.0.1"), headers={"Host": other.host_header}, timeout=5, verify=tls_receiver)
+    with pytest.raises(requests.exceptions.SSLError):
+        urls.send(other, [("127.0.0.1", port)], "POST", timeout=5, verify=tls_receiver)
     assert len(receiver.received) == 1
 
 
 def test_pinned_https_trusts_the_ca_bundle_of_the_environment(receiver, tls_receiver, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls_receiver)
     target = urls.parse(f"https://hooks.workflow.test:{receiver.server_address[1]}/in", PATH)
-    with urls.pinned_session(target) as session:
-        response = session.post(target.pinned("127.0.0.1"), headers={"Host": target.host_header}, timeout=5)
+    response = urls.send(target, [("127.0.0.1", receiver.server_address[1])], "POST", timeout=5)
     assert response.status_code == 204
