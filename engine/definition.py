@@ -25,10 +25,14 @@ from dataclasses import dataclass
 
 from . import actions as action_schemas
 from . import conditions as dsl
+from . import jsondoc
 from .events import EVENT_TYPES
 from .exceptions import WorkflowError
 
-__all__ = ["ACTION_KEYS", "READ_ONLY_KEYS", "TRIGGER_KEYS", "WORKFLOW_KEYS", "DefinitionError", "validate"]
+__all__ = [
+    "ACTION_KEYS", "MAX_INTEGER", "READ_ONLY_KEYS", "TRIGGER_KEYS", "WORKFLOW_KEYS", "DefinitionError", "integer_error",
+    "is_record_id", "validate",
+]
 
 READ_ONLY_KEYS = frozenset({"id", "run_count", "failed_run_count"})
 # Integers are stored in PostgreSQL integer columns.
@@ -98,6 +102,22 @@ def _is_integer(value):
     return isinstance(value, int) and value.__class__ is not bool
 
 
+def integer_error(value, low=-MAX_INTEGER):
+    """Why ``value`` is no integer from ``low`` to MAX_INTEGER (what a PostgreSQL integer
+    column holds: record ids, counts, priorities), or None."""
+    if not _is_integer(value):
+        return f"must be an integer, got {_describe(value)}"
+    if not low <= value <= MAX_INTEGER:
+        return f"must be between {low} and {MAX_INTEGER}, got {value}"
+    return None
+
+
+def is_record_id(value):
+    """Whether ``value`` can be the id of a record: an integer from 1 to MAX_INTEGER. Any
+    other value names no record, and would make PostgreSQL fail if searched for."""
+    return integer_error(value, 1) is None
+
+
 def _kind_error(spec, value):
     """Why ``value`` does not fit ``spec``, or None."""
     if value is None:
@@ -112,11 +132,7 @@ def _kind_error(spec, value):
     elif spec.kind == "boolean" and not isinstance(value, bool):
         return f"must be true or false, got {_describe(value)}"
     elif spec.kind in ("integer", "count", "id"):
-        if not _is_integer(value):
-            return f"must be an integer, got {_describe(value)}"
-        low = {"id": 1, "count": 0}.get(spec.kind, -MAX_INTEGER)
-        if not low <= value <= MAX_INTEGER:
-            return f"must be between {low} and {MAX_INTEGER}, got {value}"
+        return integer_error(value, {"id": 1, "count": 0}.get(spec.kind, -MAX_INTEGER))
     elif spec.kind == "list" and not isinstance(value, list):
         return f"must be a list, got {_describe(value)}"
     return None
@@ -168,7 +184,10 @@ def _trigger_errors(trigger, path):
 
 def _action_errors(action, path):
     errors = _object_errors(action, ACTION_KEYS, path)
-    if not isinstance(action, dict) or action.get("action_type") not in action_schemas.ACTION_TYPES:
+    # An action type that is no string (an object, a list) is reported above, and cannot be looked up.
+    if not isinstance(action, dict) or not isinstance(action.get("action_type"), str):
+        return errors
+    if action["action_type"] not in action_schemas.ACTION_TYPES:
         return errors
     config = action.get("config")
     try:
@@ -184,8 +203,13 @@ def validate(document):
     Each dict has the ``code`` of the error (``invalid_definition`` for the shape of the
     document, ``invalid_condition``, ``invalid_config`` or ``template_error``), its
     ``message`` and the ``path`` of the bad value in the document. An empty list means
-    that the document is a valid workflow definition.
+    that the document is a valid workflow definition. A document nested too deeply, or
+    with a string that cannot be stored (see jsondoc.value_errors), is refused for that
+    alone: its parts are not looked into.
     """
+    stored_errors = jsondoc.value_errors(document)
+    if stored_errors:
+        return [_shape_error(error["message"], error["path"]) for error in stored_errors]
     errors = _object_errors(document, WORKFLOW_KEYS, "")
     if isinstance(document, dict):
         for key, item_errors in (("triggers", _trigger_errors), ("actions", _action_errors)):

@@ -154,3 +154,38 @@ def test_errors_of_several_triggers_and_actions_are_all_reported():
 def test_an_action_of_unknown_type_does_not_have_its_config_checked():
     errors = validate({"name": "x", "actions": [{"name": "a", "action_type": "fax", "config": 5}]})
     assert paths(errors) == ["actions[0].action_type"]
+
+
+@pytest.mark.parametrize("action_type", [{}, [], 5])
+def test_an_action_type_that_is_no_string_is_one_error_with_its_path(action_type):
+    errors = validate({"name": "x", "actions": [{"name": "a", "action_type": action_type}]})
+    assert paths(errors) == ["actions[0].action_type"]
+    assert errors[0]["message"].startswith("must be a string")
+
+
+@pytest.mark.parametrize("text, message", [("a\x00b", "NUL"), ("a\ud800b", "surrogate")])
+def test_strings_that_cannot_be_stored_are_refused_with_their_path_anywhere(text, message):
+    document = example(description=text)
+    document["actions"][1]["config"]["note"] = text
+    document["triggers"][0]["conditions"]["value"] = text
+    errors = validate(document)
+    assert paths(errors) == ["description", "triggers[0].conditions.value", "actions[1].config.note"]
+    assert all(message in error["message"] for error in errors)
+    assert paths(validate(example(name=text))) == ["name"]
+
+
+def test_a_document_nested_too_deeply_is_refused_without_recursing_through_it():
+    conditions = {"field": "x", "operator": "eq", "value": 1}
+    for _level in range(5000):
+        conditions = {"not": conditions}
+    errors = validate(example(triggers=[{"event_type": "deal.won", "conditions": conditions}]))
+    assert len(errors) == 1
+    assert errors[0]["path"].startswith("triggers[0].conditions.not.not")
+    assert "nested deeper than 100 levels" in errors[0]["message"]
+
+
+@pytest.mark.parametrize("key", ["company_id", "run_as_user_id"])
+def test_ids_beyond_a_postgresql_integer_are_refused(key):
+    errors = validate(example(**{key: 2**40}))
+    assert paths(errors) == [key]
+    assert errors[0]["message"] == f"must be between 1 and 2147483647, got {2**40}"

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from engine import jsondoc
@@ -29,3 +31,23 @@ def test_mask_hides_every_occurrence_of_each_secret():
         "body": [jsondoc.MASK, 1, f"{jsondoc.MASK} and {jsondoc.MASK}"],
     }
     assert jsondoc.mask(value, []) is value
+
+
+def test_value_errors_name_each_string_that_cannot_be_stored_and_each_too_deep_part():
+    value = {"a": ["ok", "x\x00"], "b\ud800": 1, "c": [[[1]]]}
+    assert jsondoc.value_errors(value, "config", max_depth=3) == [
+        {"path": "config.a[1]", "message": "must not contain the NUL character (\\u0000)"},
+        {"path": "config.b\\ud800", "message": "a key must not contain the lone surrogate \\ud800"},
+        {"path": "config.c[0][0]", "message": "nested deeper than 3 levels"},
+    ]
+    assert jsondoc.value_errors({"a": [1, "é", None]}) == []
+
+
+def test_load_refuses_what_cannot_be_stored_with_the_path_of_the_part():
+    with pytest.raises(ConfigError, match=r"^config\.note: must not contain the NUL"):
+        jsondoc.load('{"note": "a\\u0000"}', "config", ConfigError)
+    deep = "[" * 5000 + "]" * 5000
+    with pytest.raises(ConfigError, match="nested deeper than 100 levels"):
+        jsondoc.load(deep, "config", ConfigError)
+    with pytest.raises(ConfigError, match="nested deeper than 100 levels"):
+        jsondoc.load(json.loads("[" * 900 + "]" * 900), "config", ConfigError)

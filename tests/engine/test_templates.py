@@ -364,3 +364,12 @@ def test_rendering_reads_the_context_name_by_name():
     }
     with pytest.raises(TemplateError, match="undefined variable 'lead.email'"):
         render("{{lead.email}}", context)
+
+
+@pytest.mark.parametrize("depth", [150, 2000])
+def test_a_template_nested_too_deeply_to_compile_is_a_template_error_with_its_path(depth):
+    source = "{% if 1 %}" * depth + "x" + "{% endif %}" * depth
+    for call in (lambda: templates.validate({"note": source}), lambda: templates.render({"note": source}, {})):
+        with pytest.raises(TemplateError, match="nested too deeply to compile") as caught:
+            call()
+        assert caught.value.path == "note"
