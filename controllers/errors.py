@@ -21,6 +21,10 @@ from odoo.http import SessionExpiredException, request
 from ..models.workflow_workflow import IdempotencyConflict, InvalidDefinition
 
 API_PREFIX = "/api/v1/"
+API_AUTH = "workflow_api_key"
+"""The authentication method of the API's routes: an API key as a bearer token, no session
+(models/ir_http.py)."""
+API_ENDPOINT_MARK = "serves_workflow_api"
 AUTHENTICATION_HINT = "A valid API key is required, sent as 'Authorization: Bearer <key>'."
 
 
@@ -35,6 +39,17 @@ class ApiError(HTTPException):
         self.error_code = error_code
         self.details = list(details)
         self.response_headers = dict(headers or {})
+
+
+def mark_api_endpoint(endpoint):
+    """Mark ``endpoint`` as a route of the API, whose errors the API answers."""
+    setattr(endpoint, API_ENDPOINT_MARK, True)
+    return endpoint
+
+
+def is_api_endpoint(endpoint):
+    """Whether ``endpoint`` (a routed function, or Odoo's copy of one) is a route of the API."""
+    return getattr(endpoint, API_ENDPOINT_MARK, False)
 
 
 def allowed_methods(valid_methods):

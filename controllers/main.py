@@ -8,7 +8,8 @@ errors.py), so that a failed request leaves the database as it was.
 
 import functools
 import json
-from datetime import datetime, timedelta, timezone
+import math
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -17,13 +18,15 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from odoo import http
 from odoo.http import request
 
+from ..engine import jsondoc
+from ..engine.definition import MAX_INTEGER, integer_error, is_record_id
 from ..engine.events import EVENT_TYPES, WORKFLOW_MODELS, reserved_payload_keys
 from ..models.workflow_definition_mixin import ADMIN_GROUP
 from ..models.workflow_run import RUN_STATES
-from .errors import ApiError
+from .errors import API_AUTH, ApiError, mark_api_endpoint
 
 MAX_REQUEST_SIZE = 1024 * 1024
-FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+JSON_MIMETYPE = "application/json"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
@@ -35,10 +38,10 @@ EVENT_KEYS = {"name": (str, True), "payload": (dict, False), "record": (RECORD_K
 JSON_TYPE_NAMES = {str: "a string", int: "an integer", dict: "an object"}
 
 
-def api_route(path, method, auth="bearer"):
+def api_route(path, method, auth=API_AUTH):
     """Route ``method`` requests for ``path`` to the decorated endpoint as an API call:
-    authenticated by an API key as a bearer token (no session, no CSRF token), with a
-    request body of at most MAX_REQUEST_SIZE bytes."""
+    authenticated by an API key as a bearer token alone (API_AUTH: no session, so no CSRF
+    token either), with a request body of at most MAX_REQUEST_SIZE bytes."""
 
     def decorator(endpoint):
         @functools.wraps(endpoint)
@@ -54,7 +57,7 @@ def api_route(path, method, auth="bearer"):
         return http.route(
             path, type="http", auth=auth, methods=[method], csrf=False, save_session=False,
             max_content_length=MAX_REQUEST_SIZE + 1,
-        )(only_for_method)
+        )(mark_api_endpoint(only_for_method))
 
     return decorator
 
@@ -136,7 +139,10 @@ class WorkflowApi(http.Controller):
             domain.append(("create_date", ">=", start))
         if date_to is not None:
             end, is_day = _query_moment("date_to", date_to)
-            domain.append(("create_date", "<", end + timedelta(days=1)) if is_day else ("create_date", "<=", end))
+            if is_day and end.date() < date.max:
+                domain.append(("create_date", "<", end + timedelta(days=1)))
+            else:
+                domain.append(("create_date", "<=", datetime.max if is_day else end))
         return _json(_page(request.env["workflow.run"], domain, limit, offset, _run_summary))
 
     @api_route("/api/v1/workflows/<int:workflow_id>/versions/", "GET")
@@ -177,19 +183,33 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _json_number(text):
+    """A JSON number with a fraction or an exponent, as JSON Schema reads it: an integer
+    when it has no fractional part (``788.0``), a float otherwise; one past a float's range
+    (``1e400``) is refused, as JSON has no infinity."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is out of range")
+    return int(number) if number.is_integer() else number
+
+
 def _json_body():
-    """The request's body parsed as JSON: 413 past MAX_REQUEST_SIZE, before parsing; 400
-    when it is not JSON."""
-    if request.httprequest.mimetype in FORM_MIMETYPES:
-        # werkzeug has already parsed (and consumed) the body as a form.
-        raise ApiError(400, "malformed_json", "Send the body as JSON, with 'Content-Type: application/json'.")
+    """The request's body parsed as JSON: 415 unless it says it is JSON, 413 past
+    MAX_REQUEST_SIZE, before parsing; 400 when it is not JSON."""
+    if request.httprequest.mimetype != JSON_MIMETYPE:
+        # Only a JSON body: a browser sends a form or text/plain to another site without
+        # asking it first (no CORS preflight), JSON only after asking.
+        raise ApiError(415, "unsupported_media_type", f"Send the body as JSON, with 'Content-Type: {JSON_MIMETYPE}'.")
     data = request.httprequest.get_data()
     if len(data) > MAX_REQUEST_SIZE:
         raise RequestEntityTooLarge()
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        return json.loads(data, parse_constant=_reject_constant, parse_float=_json_number)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ApiError(400, "malformed_json", f"The request body is not valid JSON: {exc}.") from exc
+    except RecursionError:
+        message = f"The request body is not valid JSON: nested deeper than {jsondoc.MAX_DEPTH} levels."
+        raise ApiError(400, "malformed_json", message) from None
 
 
 def _invalid_request(details):
@@ -213,6 +233,9 @@ def _request_errors(value, keys, path=""):
             details.append({"path": item_path, "message": f"must be {JSON_TYPE_NAMES[kind]}"})
         elif kind is str and not item.strip():
             details.append({"path": item_path, "message": "must not be empty"})
+        elif kind is int and not is_record_id(item):
+            # The only integers of a request body are record ids.
+            details.append({"path": item_path, "message": integer_error(item, 1)})
     return details
 
 
@@ -220,7 +243,7 @@ def _json_object(keys):
     """The JSON body, which must be an object with ``keys`` (see EXECUTE_KEYS); an optional
     key may be null. 422 naming each bad key otherwise."""
     body = _json_body()
-    details = _request_errors(body, keys)
+    details = _request_errors(body, keys) or jsondoc.value_errors(body)
     if not details and "payload" in keys:
         details = [
             {"path": f"payload.{key}", "message": "is a name of the run's context, which a payload cannot replace"}
@@ -235,7 +258,8 @@ def _visible_record(model_name, record_id):
     """The record if the API user may read it. 404 when it does not exist and when the record
     rules hide it, as they do the records of another company; 403 without access rights."""
     records = request.env[model_name]
-    found = records.with_context(active_test=False).search([("id", "=", record_id)])
+    # An id that no integer column holds names no record, and must not reach PostgreSQL.
+    found = is_record_id(record_id) and records.with_context(active_test=False).search([("id", "=", record_id)])
     if not found:
         raise ApiError(404, "not_found", f"No {records._description.lower()} {record_id}.")
     return records.browse(found.id)
@@ -257,7 +281,7 @@ def _bad_query(name, message):
     )
 
 
-def _query_integer(name, value, default, minimum):
+def _query_integer(name, value, default, minimum, maximum=None):
     if value is None:
         return default
     try:
@@ -266,6 +290,8 @@ def _query_integer(name, value, default, minimum):
         number = None
     if number is None or number < minimum:
         raise _bad_query(name, f"must be an integer of at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise _bad_query(name, f"must be an integer of at most {maximum}")
     return number
 
 
@@ -282,7 +308,12 @@ def _query_moment(name, value):
     except ValueError:
         raise _bad_query(name, "must be an ISO 8601 date or date and time") from None
     if moment.tzinfo:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            # Before the first or after the last moment a datetime holds in UTC: that one
+            # bounds the same runs.
+            moment = datetime.min if moment.year == datetime.min.year else datetime.max
     return moment, len(value) == len("2024-01-31")
 
 
@@ -290,7 +321,9 @@ def _page(records, domain, limit, offset, serialize):
     """One page of the records matching ``domain``, with the total count and the URL of the
     next page (null on the last one)."""
     limit = min(_query_integer("limit", limit, DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
-    offset = _query_integer("offset", offset, 0, 0)
+    # Records are counted in integers: an offset past MAX_INTEGER could only give an empty
+    # page, and one past PostgreSQL's bigint would fail.
+    offset = _query_integer("offset", offset, 0, 0, MAX_INTEGER)
     count = records.search_count(domain)
     next_offset = offset + limit if offset + limit < count else None
     next_url = None

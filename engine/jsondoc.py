@@ -90,18 +90,18 @@ def value_errors(value, path="", max_depth=MAX_DEPTH):
     return errors
 
 
-def rpc_value(value):
-    """The JSON ``value`` as XML-RPC can send it too: null as false (as Odoo's own ``read``
-    gives an empty value), every string as a plain str (a Masked value as its mask; the
-    marshaller knows no str subclass)."""
+def rpc_value(value, null=None):
+    """The JSON ``value`` with every string a plain str (a Masked value as its mask: RPC
+    marshallers know no str subclass), every key a string, and null as ``null``: XML-RPC,
+    which has no null, sends false instead, as Odoo's own ``read`` gives an empty value."""
     if value is None:
-        return False
+        return null
     if isinstance(value, str):
         return str(value)
     if isinstance(value, dict):
-        return {str(key): rpc_value(item) for key, item in value.items()}
+        return {str(key): rpc_value(item, null) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [rpc_value(item) for item in value]
+        return [rpc_value(item, null) for item in value]
     return value
 
 

@@ -1,5 +1,7 @@
 import json
+import threading
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from odoo import Command, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -14,6 +16,7 @@ from .workflow_definition_mixin import ADMIN_GROUP, MANAGER_GROUP
 
 DEFAULT_MAX_CHAIN_DEPTH = 5
 STATISTICS_DAYS = 30
+XMLRPC_PREFIX = "/xmlrpc/"
 QUEUE_BACKENDS = [("cron", "Built-in Queue"), ("queue_job", "OCA Job Queue")]
 QUEUE_COUNTS = (
     "max_retries", "retry_delay_seconds", "duplicate_window_minutes", "max_runs_per_minute",
@@ -41,6 +44,16 @@ class InvalidDefinition(ValidationError):
     def __init__(self, message, errors):
         super().__init__(message)
         self.errors = errors
+
+
+def _rpc_result(value):
+    """``value`` (JSON) as an RPC method returns it: strings plain (engine.jsondoc.rpc_value),
+    and null as false over XML-RPC only, which has no null; JSON callers keep null, which
+    means something else than false (a condition on null, a value that is not there)."""
+    # Odoo runs an RPC call outside of its web request (http.borrow_request); the URL that
+    # it gives the thread of every request it serves tells which endpoint this one came by.
+    path = urlsplit(getattr(threading.current_thread(), "url", "") or "").path
+    return jsondoc.rpc_value(value, null=False if path.startswith(XMLRPC_PREFIX) else None)
 
 
 class WorkflowWorkflow(models.Model):
@@ -601,10 +614,11 @@ class WorkflowWorkflow(models.Model):
     def _document_reference_errors(self, document):
         errors = []
         company_id = document.get("company_id")
-        if type(company_id) is int and company_id not in self.env.user.company_ids.ids:
+        if definition.is_record_id(company_id) and company_id not in self.env.user.company_ids.ids:
             errors.append(definition.DefinitionError(f"no company {company_id} of yours", "company_id"))
         user_id = document.get("run_as_user_id")
-        if type(user_id) is int and not self.env["res.users"].search_count([("id", "=", user_id)], limit=1):
+        # An id out of range is reported by definition.validate, and must not reach PostgreSQL.
+        if definition.is_record_id(user_id) and not self.env["res.users"].search_count([("id", "=", user_id)], limit=1):
             errors.append(definition.DefinitionError(f"no active user {user_id}", "run_as_user_id"))
         if document.get("queue_backend") == "queue_job" and "queue.job" not in self.env:
             errors.append(definition.DefinitionError("the queue_job module is not installed", "queue_backend"))
@@ -657,7 +671,8 @@ class WorkflowWorkflow(models.Model):
         (the one that holds, else the last one tried; empty without active triggers),
         ``explanation`` (engine.conditions' explanation with its ``summary``) and
         ``actions``: for each, ``id``, ``name``, ``action_type`` and its rendered ``input``,
-        with the ``error`` that rendering or checking it raised, if any.
+        with the ``error`` that rendering or checking it raised, if any. Masked values are
+        plain strings, and over XML-RPC empty values are false (see _rpc_result).
         """
         self.ensure_one()
         record = self._manual_target(res_model, res_id, payload)
@@ -666,7 +681,7 @@ class WorkflowWorkflow(models.Model):
         triggers = self.trigger_ids.filtered("active")
         trigger, explanation = triggers._evaluate(context)
         explained = trigger or triggers[-1:]
-        return {
+        return _rpc_result({
             "holds": explanation.result,
             "trigger_id": explained.id,
             "trigger_name": explained.display_name,
@@ -675,7 +690,7 @@ class WorkflowWorkflow(models.Model):
             "actions": [
                 self._dry_run_action(action, context, acting_record.env.company) for action in self.action_ids
             ],
-        }
+        })
 
     @api.model
     def get_condition_builder_info(self, event_type=False):
@@ -709,14 +724,14 @@ class WorkflowWorkflow(models.Model):
                 for name, key in keys.items()
             }
 
-        return {
+        return _rpc_result({
             action_type: {
                 "required": describe(schema.required),
                 "optional": describe(schema.optional),
                 "one_of": list(schema.one_of),
             }
             for action_type, schema in action_schemas.ACTION_TYPES.items()
-        }
+        })
 
     @api.model
     def check_conditions(self, conditions):

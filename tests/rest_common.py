@@ -142,14 +142,16 @@ class RestApiCase(HttpCase):
 
     def api(self, method, path, body=None, *, user=None, key=None, data=None, headers=None):
         """Send a request to the API as ``user`` (with their key) or with ``key``, the JSON
-        ``body`` or the raw ``data``; check that its answer is the one the OpenAPI document
-        describes for its status, and return it."""
+        ``body`` or the raw ``data`` (as JSON unless ``headers`` name another type); check
+        that its answer is the one the OpenAPI document describes for its status, and return it."""
         headers = dict(headers or {})
         token = key if key is not None else self.keys.get(user)
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if body is not None:
             data = json.dumps(body)
+        if data is not None and not isinstance(data, dict):
+            # Raw data is sent as JSON unless the test says otherwise; a dict is a form.
             headers.setdefault("Content-Type", "application/json")
         response = self.opener.request(method, self.base_url() + path, data=data, headers=headers, timeout=30)
         self.assert_documented(method, path.split("?")[0], response)

@@ -256,7 +256,7 @@ class TestRestApi(RestApiCase):
                 response = self.api(method, path, data=data, user=self.manager)
                 self.assertIn("not valid JSON", self.error_of(response, 400, "malformed_json")["message"])
         form = self.api("POST", "/api/v1/workflows/", data={"name": "A form"}, user=self.manager)
-        self.assertIn("Content-Type: application/json", self.error_of(form, 400, "malformed_json")["message"])
+        self.assertIn("Content-Type: application/json", self.error_of(form, 415, "unsupported_media_type")["message"])
         self.assertEqual(self._definition(workflow), before)
         self.assertEqual(self.env["workflow.workflow"].search([]), workflow)
         self.assertFalse(workflow.run_ids)
@@ -413,6 +413,7 @@ class TestRestApi(RestApiCase):
         queued = self.env["workflow.run"].create({
             "workflow_id": workflow.id, "state": "pending", "res_model": "crm.lead", "res_id": self.lead.id,
             "payload": STAGE_CHANGE, "idempotency_key": "queued-1", "company_id": self.company.id,
+            "event_type": "manual",
         })
         response = self._execute(workflow, headers={"Idempotency-Key": "queued-1"})
         self.assertEqual(response.status_code, 202, response.text)

@@ -1,10 +1,13 @@
+import json
 import re
 
 from odoo.tests import tagged
 
+from ..controllers.errors import is_api_endpoint
 from .rest_common import HTTP_METHODS, OPENAPI, STAGE_CHANGE, RestApiCase, example_2, resolve
 
 ONE_MEBIBYTE = 1024 * 1024
+TEXT = {"Content-Type": "text/plain"}
 
 
 def _references(node):
@@ -39,7 +42,7 @@ class TestRestOpenapi(RestApiCase):
                     self.assertIn("401", statuses)
                     self.assertIn("403", statuses)
                 if "requestBody" in operation:
-                    self.assertTrue({"400", "413"} <= statuses)
+                    self.assertTrue({"400", "413", "415"} <= statuses)
 
     def test_the_served_document_is_the_one_in_the_repository(self):
         response = self.api("GET", "/api/v1/openapi.json")
@@ -49,7 +52,8 @@ class TestRestOpenapi(RestApiCase):
     def test_every_route_of_the_api_is_documented_and_every_documented_route_exists(self):
         routes = set()
         for rule in self.env["ir.http"].routing_map().iter_rules():
-            if rule.rule.startswith("/api/v1/"):
+            # Other addons may have routes under the prefix too: they are not the API's.
+            if rule.rule.startswith("/api/v1/") and is_api_endpoint(rule.endpoint):
                 template = re.sub(r"<(?:\w+:)?\w+>", "{id}", rule.rule)
                 routes |= {(template, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
         self.assertEqual(routes, {(template, method) for template, method, _operation in _operations()})
@@ -62,6 +66,7 @@ class TestRestOpenapi(RestApiCase):
         self.env["workflow.run"].create({
             "workflow_id": workflow.id, "state": "pending", "res_model": "crm.lead", "res_id": self.lead.id,
             "payload": STAGE_CHANGE, "idempotency_key": "queued", "company_id": self.company.id,
+            "event_type": "manual",
         })
         user, manager, outsider = self.user, self.manager, self.outsider
         execute = {"res_model": "crm.lead", "res_id": self.lead.id, "payload": STAGE_CHANGE}
@@ -86,6 +91,7 @@ class TestRestOpenapi(RestApiCase):
             (workflows, "POST", "401"): call("POST", workflows, example_2()),
             (workflows, "POST", "403"): call("POST", workflows, example_2(), user=user),
             (workflows, "POST", "413"): call("POST", workflows, huge, user=manager),
+            (workflows, "POST", "415"): call("POST", workflows, data=b"{}", user=manager, headers=TEXT),
             (workflows, "POST", "422"): call("POST", workflows, invalid, user=manager),
             ("/api/v1/workflows/validate/", "POST", "200"): call(
                 "POST", "/api/v1/workflows/validate/", example_2(), user=user),
@@ -96,6 +102,8 @@ class TestRestOpenapi(RestApiCase):
                 "POST", "/api/v1/workflows/validate/", example_2(), user=outsider),
             ("/api/v1/workflows/validate/", "POST", "413"): call(
                 "POST", "/api/v1/workflows/validate/", huge, user=user),
+            ("/api/v1/workflows/validate/", "POST", "415"): call(
+                "POST", "/api/v1/workflows/validate/", data=b"{}", user=user, headers=TEXT),
             ("/api/v1/workflows/validate/", "POST", "422"): call(
                 "POST", "/api/v1/workflows/validate/", invalid, user=user),
             ("/api/v1/workflows/{id}/", "GET", "200"): call("GET", one, user=user),
@@ -109,6 +117,7 @@ class TestRestOpenapi(RestApiCase):
             ("/api/v1/workflows/{id}/", "PUT", "403"): call("PUT", one, example_2(), user=user),
             ("/api/v1/workflows/{id}/", "PUT", "404"): call("PUT", missing, example_2(), user=manager),
             ("/api/v1/workflows/{id}/", "PUT", "413"): call("PUT", one, huge, user=manager),
+            ("/api/v1/workflows/{id}/", "PUT", "415"): call("PUT", one, data=b"{}", user=manager, headers=TEXT),
             ("/api/v1/workflows/{id}/", "PUT", "422"): call("PUT", one, invalid, user=manager),
             ("/api/v1/workflows/{id}/", "DELETE", "204"): call("DELETE", f"{workflows}{doomed.id}/", user=manager),
             ("/api/v1/workflows/{id}/", "DELETE", "401"): call("DELETE", one),
@@ -128,6 +137,8 @@ class TestRestOpenapi(RestApiCase):
                 "POST", f"{one}execute/", dict(execute, payload={"new_stage": "Won"}), user=user,
                 headers={"Idempotency-Key": "queued"}),
             ("/api/v1/workflows/{id}/execute/", "POST", "413"): call("POST", f"{one}execute/", huge, user=user),
+            ("/api/v1/workflows/{id}/execute/", "POST", "415"): call(
+                "POST", f"{one}execute/", data=json.dumps(execute), user=user, headers=TEXT),
             ("/api/v1/workflows/{id}/execute/", "POST", "422"): call(
                 "POST", f"{one}execute/", dict(execute, res_model="no.such.model"), user=user),
             ("/api/v1/workflows/{id}/runs/", "GET", "200"): call("GET", f"{one}runs/", user=user),
@@ -152,6 +163,8 @@ class TestRestOpenapi(RestApiCase):
             ("/api/v1/events/", "POST", "404"): call(
                 "POST", "/api/v1/events/", dict(event, record=dict(record, res_id=999999)), user=user),
             ("/api/v1/events/", "POST", "413"): call("POST", "/api/v1/events/", huge, user=user),
+            ("/api/v1/events/", "POST", "415"): call(
+                "POST", "/api/v1/events/", data=json.dumps(event), user=user, headers=TEXT),
             ("/api/v1/events/", "POST", "422"): call("POST", "/api/v1/events/", {"payload": {}}, user=user),
             ("/api/v1/openapi.json", "GET", "200"): call("GET", "/api/v1/openapi.json"),
         }

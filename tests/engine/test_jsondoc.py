@@ -51,3 +51,13 @@ def test_load_refuses_what_cannot_be_stored_with_the_path_of_the_part():
         jsondoc.load(deep, "config", ConfigError)
     with pytest.raises(ConfigError, match="nested deeper than 100 levels"):
         jsondoc.load(json.loads("[" * 900 + "]" * 900), "config", ConfigError)
+
+
+def test_rpc_value_gives_plain_strings_string_keys_and_the_null_asked_for():
+    from engine.masking import Masked
+
+    value = {"phone": Masked("+32 470 12 34 56"), 7: [None, 1, "x"], "nested": {"none": None}}
+    sent = jsondoc.rpc_value(value, null=False)
+    assert sent == {"phone": "•••• 4 56", "7": [False, 1, "x"], "nested": {"none": False}}
+    assert type(sent["phone"]) is str
+    assert jsondoc.rpc_value(value)["nested"] == {"none": None}
