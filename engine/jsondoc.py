@@ -91,9 +91,10 @@ def value_errors(value, path="", max_depth=MAX_DEPTH):
 
 
 def rpc_value(value, null=None):
-    """The JSON ``value`` with every string a plain str (a Masked value as its mask: RPC
-    marshallers know no str subclass), every key a string, and null as ``null``: XML-RPC,
-    which has no null, sends false instead, as Odoo's own ``read`` gives an empty value."""
+    """The JSON ``value`` with every string a plain str (a Masked value as its mask: the
+    XML-RPC marshaller knows no str subclass), every key a string (as JSON has them) and
+    null as ``null``: XML-RPC has no null, and sends false, as Odoo's own ``read`` gives an
+    empty value."""
     if value is None:
         return null
     if isinstance(value, str):

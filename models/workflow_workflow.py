@@ -47,13 +47,13 @@ class InvalidDefinition(ValidationError):
 
 
 def _rpc_result(value):
-    """``value`` (JSON) as an RPC method returns it: strings plain (engine.jsondoc.rpc_value),
-    and null as false over XML-RPC only, which has no null; JSON callers keep null, which
-    means something else than false (a condition on null, a value that is not there)."""
+    """``value`` (JSON, possibly keyed by ids) as XML-RPC can send it when this is an XML-RPC
+    call: plain strings (a masked value as its mask), string keys and false for null (see
+    engine.jsondoc.rpc_value); as it is to every other caller, for whom null is no false."""
     # Odoo runs an RPC call outside of its web request (http.borrow_request); the URL that
     # it gives the thread of every request it serves tells which endpoint this one came by.
     path = urlsplit(getattr(threading.current_thread(), "url", "") or "").path
-    return jsondoc.rpc_value(value, null=False if path.startswith(XMLRPC_PREFIX) else None)
+    return jsondoc.rpc_value(value, null=False) if path.startswith(XMLRPC_PREFIX) else value
 
 
 class WorkflowWorkflow(models.Model):
@@ -320,20 +320,21 @@ class WorkflowWorkflow(models.Model):
         """The run figures of these workflows over the last ``days`` days, by workflow id:
         ``run_count``, ``success_count``, ``partial_count``, ``failed_count``, ``pending_count``
         (pending or running), ``skipped_count``, ``duplicate_count`` (all time),
-        ``avg_duration_ms`` and ``p95_duration_ms`` of the finished runs (None without any)."""
+        ``avg_duration_ms`` and ``p95_duration_ms`` of the finished runs (None without any).
+        Over XML-RPC, the ids are strings and None is false (see _rpc_result)."""
         self.check_access("read")
         if type(days) is not int or days <= 0:
             raise UserError(self.env._("days must be a positive whole number of days, got %r.", days))
         statistics = self._run_statistics(days)
         empty = dict.fromkeys(("run_count", "success_count", "partial_count", "failed_count", "pending_count",
                                "skipped_count"), 0)
-        return {
+        return _rpc_result({
             workflow.id: {
                 **empty, "avg_duration_ms": None, "p95_duration_ms": None, **statistics.get(workflow.id, {}),
                 "duplicate_count": workflow.duplicate_count,
             }
             for workflow in self
-        }
+        })
 
     def action_execute(self):
         self.ensure_one()
@@ -671,8 +672,8 @@ class WorkflowWorkflow(models.Model):
         (the one that holds, else the last one tried; empty without active triggers),
         ``explanation`` (engine.conditions' explanation with its ``summary``) and
         ``actions``: for each, ``id``, ``name``, ``action_type`` and its rendered ``input``,
-        with the ``error`` that rendering or checking it raised, if any. Masked values are
-        plain strings, and over XML-RPC empty values are false (see _rpc_result).
+        with the ``error`` that rendering or checking it raised, if any. Over XML-RPC,
+        null values are false and masked values plain strings (see _rpc_result).
         """
         self.ensure_one()
         record = self._manual_target(res_model, res_id, payload)

@@ -233,7 +233,7 @@ class TestRpcMalformedCalls(RestApiCase):
         self.assertIn("nested deeper than 100 levels", caught.exception.faultString)
         self.assertEqual(len(workflow.trigger_ids), 1)
 
-    def test_a_dry_run_with_a_masked_field_and_the_action_schemas_are_marshalled(self):
+    def test_a_dry_run_with_a_masked_field_the_action_schemas_and_the_statistics_are_marshalled(self):
         phone = self.env["ir.model.fields"]._get("crm.lead", "phone")
         self.env.company.workflow_masked_field_ids = [(4, phone.id)]
         self.lead.phone = "+32 470 12 34 56"
@@ -258,3 +258,7 @@ class TestRpcMalformedCalls(RestApiCase):
         self.assertEqual(over_json["actions"][0]["input"]["note"], note)
         schemas = self.xmlrpc(self.manager, "workflow.workflow", "get_action_schemas")
         self.assertIn("add_note", schemas)
+        statistics = self.xmlrpc(self.manager, "workflow.workflow", "get_run_statistics", [workflow.id])
+        self.assertEqual(statistics[str(workflow.id)]["run_count"], 0)
+        self.assertIs(statistics[str(workflow.id)]["avg_duration_ms"], False)
+        self.assertIsNone(workflow.get_run_statistics()[workflow.id]["avg_duration_ms"])
