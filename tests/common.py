@@ -1,9 +1,13 @@
 import json
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import TransactionCase, new_test_user
+from odoo.tests.common import BaseCase, get_db_name
 
 EXAMPLE_1_CONDITIONS = {
     "and": [
@@ -70,6 +74,28 @@ class WorkflowCase(TransactionCase):
             "email_from": "buyer@acme.example.com",
             "partner_name": "Acme",
         })
+
+
+class CommittingCase(BaseCase):
+    """Tests of what servers do with real transactions that commit, on connections of their own
+    (queue workers, concurrent requests): no test cursor orders them. What a test commits, it
+    deletes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        assert not cls.registry.in_test_mode(), "these tests need real transactions"
+        # The server holds the registries' lock while it runs the tests: other threads (workers,
+        # the server's request threads) could never open an environment. Odoo's test mode
+        # (HttpCase) lifts it for its server threads alike.
+        cls.classPatch(Registry, "_lock", DummyRLock())
+
+    @contextmanager
+    def _env(self):
+        """A superuser environment on a new cursor, committed when the ``with`` block ends."""
+        with self.registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
 
 
 class WebhookReceiver(BaseHTTPRequestHandler):

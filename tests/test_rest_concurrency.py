@@ -1,13 +1,12 @@
 import threading
-from contextlib import contextmanager
 
 import requests
 
-from odoo import SUPERUSER_ID, Command, api
-from odoo.modules.registry import DummyRLock, Registry
+from odoo import Command
 from odoo.tests import tagged
-from odoo.tests.common import BaseCase, get_db_name
 from odoo.tools import config
+
+from .common import CommittingCase
 
 CONCURRENT_REQUESTS = 20
 REQUEST_TIMEOUT = 120
@@ -15,18 +14,9 @@ REQUEST_TIMEOUT = 120
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentExecute(BaseCase):
+class TestConcurrentExecute(CommittingCase):
     """``execute`` as clients call it at once over REST, each request in a transaction of its
-    own served by the test server: no test cursor orders them. What a test commits, it deletes."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        assert not cls.registry.in_test_mode(), "these tests need real transactions"
-        # The server holds the registries' lock while it runs the tests: its request threads could
-        # never open an environment (see test_workflow_queue_workers).
-        cls.classPatch(Registry, "_lock", DummyRLock())
+    own served by the test server."""
 
     def setUp(self):
         super().setUp()
@@ -42,12 +32,6 @@ class TestConcurrentExecute(BaseCase):
                 })],
             }).id
         self.addCleanup(self._remove_committed_data)
-
-    @contextmanager
-    def _env(self):
-        """A superuser environment on a new cursor, committed when the ``with`` block ends."""
-        with self.registry.cursor() as cr:
-            yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
 
     def _remove_committed_data(self):
         with self._env() as env:
