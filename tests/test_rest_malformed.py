@@ -7,6 +7,8 @@ import xmlrpc.client
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.base.controllers.rpc import RPC_FAULT_CODE_WARNING
+
 from .rest_common import OPENAPI, STAGE_CHANGE, RestApiCase, example_2
 
 PAST_INTEGER = 2**31
@@ -209,6 +211,8 @@ class TestRpcMalformedCalls(RestApiCase):
         try:
             xmlrpc.client.loads(response.content)
         except xmlrpc.client.Fault as fault:
+            # A ValidationError, as Odoo tells it over XML-RPC; not a server error.
+            self.assertEqual(fault.faultCode, RPC_FAULT_CODE_WARNING, fault.faultString)
             return fault.faultString
         return None
 
@@ -230,6 +234,7 @@ class TestRpcMalformedCalls(RestApiCase):
         with self.assertRaises(xmlrpc.client.Fault) as caught:
             self.xmlrpc(self.manager, "workflow.trigger", "create",
                         {"workflow_id": workflow.id, "event_type": "deal.won", "conditions": text})
+        self.assertEqual(caught.exception.faultCode, RPC_FAULT_CODE_WARNING)
         self.assertIn("nested deeper than 100 levels", caught.exception.faultString)
         self.assertEqual(len(workflow.trigger_ids), 1)
 
