@@ -619,8 +619,16 @@ class WorkflowWorkflow(models.Model):
             errors.append(definition.DefinitionError(f"no company {company_id} of yours", "company_id"))
         user_id = document.get("run_as_user_id")
         # An id out of range is reported by definition.validate, and must not reach PostgreSQL.
-        if definition.is_record_id(user_id) and not self.env["res.users"].search_count([("id", "=", user_id)], limit=1):
+        run_as = None
+        if definition.is_record_id(user_id):
+            run_as = self.env["res.users"].search([("id", "=", user_id)], limit=1)
+        if run_as is not None and not run_as:
             errors.append(definition.DefinitionError(f"no active user {user_id}", "run_as_user_id"))
+        elif run_as and not run_as.sudo().has_group(MANAGER_GROUP):
+            # What _check_run_as_user_id refuses at save, so that validate refuses it too.
+            errors.append(definition.DefinitionError(
+                f"{run_as.name} cannot run workflows: the run-as user must be a Workflow Manager", "run_as_user_id"
+            ))
         if document.get("queue_backend") == "queue_job" and "queue.job" not in self.env:
             errors.append(definition.DefinitionError("the queue_job module is not installed", "queue_backend"))
         return [error.to_dict() for error in errors]

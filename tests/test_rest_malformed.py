@@ -267,3 +267,42 @@ class TestRpcMalformedCalls(RestApiCase):
         self.assertEqual(statistics[str(workflow.id)]["run_count"], 0)
         self.assertIs(statistics[str(workflow.id)]["avg_duration_ms"], False)
         self.assertIsNone(workflow.get_run_statistics()[workflow.id]["avg_duration_ms"])
+
+
+@tagged("post_install", "-at_install")
+class TestRestValidateAgrees(RestApiCase):
+    """``validate`` refuses what create and PUT refuse, with the same status and paths, and
+    accepts what they accept: it is how a client checks a document before it saves it."""
+
+    def test_validate_answers_what_create_and_put_answer(self):
+        workflow = self.create_workflow(user=self.admin)
+        note = {"name": "Note", "action_type": "add_note", "config": {"note": "x"}}
+        documents = {
+            "valid": example_2(),
+            "run as a Workflow User": example_2(run_as_user_id=self.user.id),
+            "run as a user without workflow rights": example_2(run_as_user_id=self.outsider.id),
+            "run as nobody": example_2(run_as_user_id=None),
+            "an unknown operator": example_2(triggers=[{"event_type": "deal.won",
+                                                        "conditions": {"field": "x", "operator": "near", "value": 1}}]),
+            "a custom trigger without its event": example_2(triggers=[{"event_type": "custom"}]),
+            "a template that does not parse": example_2(actions=[dict(note, config={"note": "{{ lead.name"})]),
+            "a config key of no action type": example_2(actions=[dict(note, config={"note": "x", "fax": 1})]),
+            "a rights field": example_2(actions=[{
+                "name": "Rights", "action_type": "update_field",
+                "config": {"entity_type": "lead", "field": "user_id", "value": 1}}]),
+            "the queue_job backend": example_2(queue_backend="queue_job"),
+            "a company of someone else": example_2(company_id=self.other_company.id),
+        }
+        for name, document in documents.items():
+            with self.subTest(document=name):
+                answers = []
+                for method, path in (("POST", "/api/v1/workflows/validate/"), ("POST", "/api/v1/workflows/"),
+                                     ("PUT", f"/api/v1/workflows/{workflow.id}/")):
+                    response = self.api(method, path, document, user=self.admin)
+                    error = response.json().get("error") if response.status_code >= 400 else None
+                    answers.append((
+                        "accepted" if response.status_code < 300 else response.status_code,
+                        error and error["code"], error and sorted(detail["path"] for detail in error["details"]),
+                    ))
+                self.assertEqual(answers[0], answers[1], f"validate and create differ on {name}")
+                self.assertEqual(answers[0], answers[2], f"validate and PUT differ on {name}")
