@@ -321,6 +321,8 @@ class WorkflowRun(models.Model):
 
     def action_open_record(self):
         self.ensure_one()
+        if self.res_model not in self.env:
+            raise UserError(self.env._("The model %s of the run's record is not installed (any more).", self.res_model))
         return {
             "type": "ir.actions.act_window",
             "res_model": self.res_model,
@@ -550,9 +552,11 @@ class WorkflowRun(models.Model):
         limited = self.workflow_id.filtered(lambda wf: wf.max_runs_per_minute or wf.max_runs_per_record_per_hour)
         if not limited:
             return self
-        # Two workers claiming runs of one workflow at once could each admit the last free slot.
+        # Two workers claiming runs of one workflow at once could each admit the last free slot. A
+        # workflow changed since the claim began fails the lock: the claim is tried again (_claim).
         self.env.cr.execute(
-            "SELECT id FROM workflow_workflow WHERE id IN %s ORDER BY id FOR UPDATE", [tuple(limited.ids)]
+            "SELECT id FROM workflow_workflow WHERE id IN %s ORDER BY id FOR UPDATE", [tuple(limited.ids)],
+            log_exceptions=False,
         )
         delayed = {}
         for workflow in limited:

@@ -122,6 +122,8 @@ class TestWorkflowQueue(WorkflowCase):
         self.assertEqual((run.state, run.error_code), ("failed", "model_not_installed"))
         self.assertIn("x_uninstalled.model", run.error)
         self.assertFalse(self._notes(partner, "Queued note 3"), "no partner stood in for the record")
+        with self.assertRaisesRegex(UserError, "x_uninstalled.model"):
+            run.action_open_record()
 
     def test_the_chain_depth_limit_holds_across_queued_runs(self):
         self.env["ir.config_parameter"].set_param("workflow_engine.max_chain_depth", 3)
