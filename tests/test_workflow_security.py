@@ -291,3 +291,19 @@ class TestRunAsOverRest(RestApiCase):
         response = self.api("POST", "/api/v1/events/", {"name": "x", "payload": {"record": {"id": 1}}}, user=self.user)
         error = self.error_of(response, 422, "invalid_request")
         self.assertEqual([detail["path"] for detail in error["details"]], ["payload.record"])
+
+    def test_a_user_reads_over_rest_only_the_runs_of_records_he_may_read(self):
+        own_leads_user = new_test_user(
+            self.env, "rest_own_leads", groups="base.group_user,sales_team.group_sale_salesman,"
+            "workflow_engine.group_workflow_user",
+        )
+        key = self.env["res.users.apikeys"].with_user(own_leads_user).sudo()._generate(None, "own leads", None)
+        workflow = self.create_workflow(user=self.manager)
+        own_lead = self.env["crm.lead"].create({"name": "His", "user_id": own_leads_user.id})
+        workflow = workflow.with_user(self.manager)
+        own_run = workflow.execute("crm.lead", own_lead.id, {"new_stage": "Won"})
+        others_run = workflow.execute("crm.lead", self.lead.id, {"new_stage": "Won"})
+        self.error_of(self.api("GET", f"/api/v1/workflow-runs/{others_run.id}/", key=key), 404, "not_found")
+        self.assertEqual(self.api("GET", f"/api/v1/workflow-runs/{own_run.id}/", key=key).status_code, 200)
+        listed = self.api("GET", f"/api/v1/workflows/{workflow.id}/runs/", key=key).json()
+        self.assertEqual([run["id"] for run in listed["items"]], [own_run.id])
