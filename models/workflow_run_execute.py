@@ -10,7 +10,7 @@ import traceback
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..engine import jsondoc
+from ..engine import jsondoc, runstate
 from ..engine.abbreviation import abbreviate
 from ..engine.exceptions import ActionError, WorkflowError
 from .record_context import build_context
@@ -25,8 +25,9 @@ class WorkflowRun(models.Model):
     _inherit = "workflow.run"
 
     def _execute(self, record, context):
-        """Run the workflow's actions in order on this running run's ``record``, and log
-        the run with one action run per action (those after a stopping failure skipped).
+        """Run the workflow's actions in order on this running run's ``record`` (immediate
+        mode), and log the run with one action run per action (those after a stopping failure
+        skipped): see _run_actions.
 
         ``record`` and ``context`` are in the run-as user's environment; ``self`` is
         the engine's own bookkeeping and is written with superuser rights.
@@ -34,30 +35,7 @@ class WorkflowRun(models.Model):
         self.ensure_one()
         if self._refuse_lost_capabilities():
             return self
-        state = "success"
-        stopped_by = None
-        start = time.perf_counter()
-        record = record.with_context(workflow_depth=self.depth + 1)
-        logs = []
-        for action in self.workflow_id.action_ids:
-            if stopped_by:
-                logs.append(self._action_run_vals(action, state="skipped"))
-                continue
-            log = self._execute_action(action, record, context)
-            logs.append(log)
-            if log["state"] == "failed":
-                if action.allow_failure:
-                    state = "partial"
-                else:
-                    state, stopped_by = "failed", log
-        self.env["workflow.action.run"].create(logs)
-        self.write({
-            "state": state,
-            "finished_at": fields.Datetime.now(),
-            "duration_ms": (time.perf_counter() - start) * 1000,
-            "error": stopped_by and f"{stopped_by['name']}: {stopped_by['error']}",
-            "error_code": stopped_by and stopped_by["error_code"],
-        })
+        self._run_actions({self: record.with_context(workflow_depth=self.depth + 1)}, {self: context}, queued=False)
         return self
 
     def _execute_action(self, action, record, context, run_values=None, own_transaction=False):
@@ -113,8 +91,8 @@ class WorkflowRun(models.Model):
         }
 
     def _execute_queued(self):
-        """Run the actions of these claimed runs that have not settled yet, committing the
-        outcome of each action as it ends, so that a crash later keeps what was done and logged.
+        """Run the actions of these claimed runs that have not settled yet (see _run_actions),
+        once their records are found, committing the outcome of each action as it ends.
 
         The runs share a workflow, run-as user, company and depth. Each action runs for all
         of them in turn, as one batch where its type allows (one write, one batch of notes:
@@ -123,7 +101,6 @@ class WorkflowRun(models.Model):
         runs = self.filtered(lambda run: run.state == "running")
         if not runs or runs._refuse_lost_capabilities():
             return
-        workflow = runs.workflow_id
         if runs[0].res_model and runs[0].res_model not in self.env:
             # Another model may have records with the same ids: the run acts on its own or on none.
             runs._finish("failed", error_code="model_not_installed", error=self.env._(
@@ -145,41 +122,75 @@ class WorkflowRun(models.Model):
         contexts = {run: build_context(records[run], run.payload or {}, company) for run in runs}
         for run, record in records.items():
             records[run] = record.with_context(workflow_depth=run.depth + 1)
-        settled, states = runs._settled_actions()
+        runs._run_actions(records, contexts, queued=True)
+
+    def _run_actions(self, records, contexts, queued):
+        """The run loop of both modes: run the actions of these running runs that have not
+        settled yet, in ordering, each run on its record of ``records`` with its context of
+        ``contexts``; log each action's outcome and end each run in the state the outcomes
+        decide (engine.runstate).
+
+        The modes differ only in what a step commits. Immediate (one run, in the transaction
+        of its event): each action runs in a savepoint, and the action runs are written with
+        the run's end. Queued (the runs claimed together, on a cursor they own): each action
+        runs for all the runs at once, and its outcome is committed as it ends, so that a crash
+        later keeps what was done and logged; a run stopped by a temporary failure waits in the
+        queue for another attempt.
+        """
+        settled, states = self._settled_actions()
         # Read before the first commit, which empties the transaction's cache.
-        run_values = {run: run._action_run_defaults() for run in runs}
-        durations = {run: run.duration_ms for run in runs}
-        actions = workflow.action_ids
+        run_values = {run: run._action_run_defaults() for run in self}
+        durations = {run: run.duration_ms or 0 for run in self}
+        start = time.perf_counter()
+        # Immediate mode: the action runs, written with the run's end.
+        kept = []
+        runs = self
+        actions = self.workflow_id.action_ids
         stepped = False
         for index, action in enumerate(actions):
             step = runs.filtered(lambda run, action=action: action.id not in settled[run])
             if not step:
                 continue
-            if stepped:
-                # The runs own this cursor (see _execute_claimed_group): the outcome of each action
-                # is kept as it ends; the last one's is kept with the end of the runs.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            stepped = True
-            step._heartbeat(durations)
-            logs = step._execute_step(action, records, contexts, run_values)
-            if len(step) == 1 and logs[step]["state"] == "failed":
-                # The failure rolled the transaction back, and the heartbeat's lock with it.
+            if queued:
+                if stepped:
+                    # The runs own this cursor (see _execute_claimed_group): the outcome of each action
+                    # is kept as it ends; the last one's is kept with the end of the runs.
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
                 step._heartbeat(durations)
-            self.env["workflow.action.run"].create(list(logs.values()))
+            stepped = True
+            logs = step._execute_step(action, records, contexts, run_values, own_transaction=queued and len(step) == 1)
+            if queued:
+                if len(step) == 1 and logs[step]["state"] == "failed":
+                    # The failure rolled the transaction back, and the heartbeat's lock with it.
+                    step._heartbeat(durations)
+                self.env["workflow.action.run"].create(list(logs.values()))
+            else:
+                kept.extend(logs.values())
             for run, log in logs.items():
                 durations[run] += log["duration_ms"]
-                if log["state"] != "failed":
+                states[run], stops = runstate.after_action(states[run], log["state"], action.allow_failure)
+                if not stops:
                     continue
-                if action.allow_failure:
-                    states[run] = "partial"
+                runs -= run
+                if queued and run._retry_later(log):
                     continue
                 later_actions = actions[index + 1:].filtered(lambda later, run=run: later.id not in settled[run])
-                run._stop_or_retry(log, later_actions)
-                runs -= run
-        if runs:
+                kept.extend(run._action_run_vals(later, state="skipped") for later in later_actions)
+                self.env["workflow.action.run"].create(kept)
+                kept = []
+                run._finish(
+                    "failed", error=f"{log['name']}: {log['error']}", error_code=log["error_code"],
+                    **({} if queued else {"duration_ms": (time.perf_counter() - start) * 1000}),
+                )
+        if not runs:
+            return
+        if queued:
             runs._heartbeat(durations)
             for state, finished in runs.grouped(states.get).items():
                 finished._finish(state)
+        else:
+            self.env["workflow.action.run"].create(kept)
+            runs._finish(states[runs], duration_ms=(time.perf_counter() - start) * 1000)
 
     def _acting_records(self):
         """The record of each of these runs (of one model), as their run-as user sees it in
@@ -205,24 +216,25 @@ class WorkflowRun(models.Model):
         states = dict.fromkeys(self, "success")
         # Only a resumed run has actions that settled in an earlier attempt.
         for log in self.filtered(lambda run: run.attempt > 1).action_run_ids:
-            if log.state == "success" or (log.state == "failed" and log.action_id.allow_failure):
+            if runstate.settled(log.state, log.action_id.allow_failure):
                 settled[log.run_id].add(log.action_id.id)
-                if log.state == "failed":
-                    states[log.run_id] = "partial"
+                states[log.run_id], _stops = runstate.after_action(
+                    states[log.run_id], log.state, log.action_id.allow_failure
+                )
         return settled, states
 
-    def _execute_step(self, action, records, contexts, run_values):
+    def _execute_step(self, action, records, contexts, run_values, own_transaction=False):
         """Run ``action`` for each of these runs, on its record of ``records`` with its context
         of ``contexts``, and return each run's action run values.
 
         Where the action allows, the runs' rendered configs run as one batch, in a savepoint;
         should the batch fail, each run runs the action alone, so that a failure is logged on
-        its own run and undoes nothing of the others.
+        its own run and undoes nothing of the others. ``own_transaction``: see _execute_action.
         """
         if len(self) == 1 or action.action_type not in BATCHED_TYPES or not self[0].res_model:
             return {
                 run: run._execute_action(action, records[run], contexts[run], run_values[run],
-                                         own_transaction=len(self) == 1)
+                                         own_transaction=own_transaction)
                 for run in self
             }
         start = time.perf_counter()

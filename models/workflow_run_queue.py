@@ -10,6 +10,7 @@ from psycopg2.errors import DeadlockDetected
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
+from ..engine import runstate
 from .workflow_run import RUN_LOGGER
 
 _logger = logging.getLogger(RUN_LOGGER)
@@ -280,32 +281,30 @@ class WorkflowRun(models.Model):
         )
         self.invalidate_recordset(["claimed_at", "duration_ms"])
 
-    def _stop_or_retry(self, log, remaining_actions):
-        """After the failed action of ``log``: queue the run again after a backoff when the
-        failure is temporary and retries are left, otherwise fail it."""
+    def _retry_later(self, log):
+        """After the failed action of ``log`` stopped this queued run: queue it again after a
+        backoff and return True when the failure is temporary and retries are left."""
         workflow = self.workflow_id
-        error = f"{log['name']}: {log['error']}"
-        if log.get("retryable") and self.retry_count < workflow.max_retries:
-            until = fields.Datetime.now() + timedelta(seconds=workflow.retry_delay_seconds * 2**self.retry_count)
-            self.write({
-                "state": "pending",
-                "retry_count": self.retry_count + 1,
-                "next_attempt_at": until,
-                "claimed_at": False,
-                "error": error,
-                "error_code": log["error_code"],
-                "wait_reason": self.env._(
-                    "Attempt %(attempt)s failed; retry %(retry)s of %(max)s at %(until)s UTC.",
-                    attempt=self.attempt, retry=self.retry_count + 1, max=workflow.max_retries,
-                    until=until.replace(microsecond=0),
-                ),
-            })
-            self._wake_queue()
-            return
-        self.env["workflow.action.run"].create([
-            self._action_run_vals(action, state="skipped") for action in remaining_actions
-        ])
-        self._finish("failed", error=error, error_code=log["error_code"])
+        delay = runstate.retry_delay(log.get("retryable"), self.retry_count, workflow.max_retries,
+                                     workflow.retry_delay_seconds)
+        if delay is None:
+            return False
+        until = fields.Datetime.now() + timedelta(seconds=delay)
+        self.write({
+            "state": "pending",
+            "retry_count": self.retry_count + 1,
+            "next_attempt_at": until,
+            "claimed_at": False,
+            "error": f"{log['name']}: {log['error']}",
+            "error_code": log["error_code"],
+            "wait_reason": self.env._(
+                "Attempt %(attempt)s failed; retry %(retry)s of %(max)s at %(until)s UTC.",
+                attempt=self.attempt, retry=self.retry_count + 1, max=workflow.max_retries,
+                until=until.replace(microsecond=0),
+            ),
+        })
+        self._wake_queue()
+        return True
 
     def _requeue_after_conflict(self, conflict):
         """Queue these runs again shortly after the database ``conflict`` that stopped them. A
