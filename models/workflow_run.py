@@ -1,9 +1,15 @@
+import json
 import uuid
+from datetime import timedelta
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
+from ..engine import jsondoc
+from ..engine.abbreviation import abbreviate
+from ..engine.events import EVENT_TYPES
+from .record_context import build_context, masked_event_keys
 from .workflow_definition_mixin import MANAGER_GROUP
 from .workflow_workflow import QUEUE_BACKENDS
 
@@ -13,7 +19,11 @@ log by this one name."""
 MANUAL_KEY_INDEX = "workflow_run_manual_key_unique_index"
 MANUAL_KEY_PREDICATE = "event_type = 'manual' AND idempotency_key IS NOT NULL"
 """The runs whose idempotency key is unique within their workflow: those started by hand with
-a client's key (execute); events repeat their keys (see workflow.workflow._event_key)."""
+a client's key (execute); events repeat their keys (see _event_key)."""
+
+DEFAULT_MAX_CHAIN_DEPTH = 5
+"""Runs a chain of runs may hold (system parameter workflow_engine.max_chain_depth): a run
+started by the actions of another run is one level deeper; past the limit it fails, which stops loops."""
 
 RUN_STATES = [
     ("pending", "Pending"),
@@ -246,6 +256,134 @@ class WorkflowRun(models.Model):
                 if key[1]:
                     seen.add(key)
         return unseen
+
+    @api.model
+    def _start_run(self, workflow, record, event_type, event_keys, idempotency_key=None):
+        """Evaluate the triggers of ``workflow`` against ``record`` and run its actions when one holds."""
+        acting_record = workflow._acting_record(record)
+        context = build_context(acting_record, event_keys, company=acting_record.env.company)
+        trigger, explanation = workflow.trigger_ids.filtered("active")._evaluate(context)
+        # Stored abbreviated (engine.abbreviation): the conditions were evaluated on whole values.
+        stored_explanation = abbreviate(dict(explanation.to_dict(), summary=explanation.summary()))
+        values = {"idempotency_key": idempotency_key, "explanation": stored_explanation}
+        if not explanation.result:
+            values.update(
+                state="skipped",
+                error=self.env._("The conditions do not hold: %s", stored_explanation["summary"]),
+            )
+        return self._launch_runs(workflow, trigger, event_type, [(acting_record, event_keys)], **values)
+
+    @api.model
+    def _launch_runs(self, workflow, trigger, event_type, matches, **values):
+        """Log one run of ``workflow`` per ``(acting_record, event_keys)`` match, and execute it now
+        (immediate mode) or queue it as pending in this transaction (queued mode).
+
+        A run started by another run's actions is one level deeper in the chain; past the
+        configured depth it is logged as failed instead of executed, which stops loops.
+        Without an ``idempotency_key`` in ``values`` (an event, not a manual run), an event
+        identical to one that started this workflow within the duplicate window is dropped.
+        """
+        workflow.ensure_one()
+        depth = self.env.context.get("workflow_depth", 0)
+        max_depth = int(self.env["ir.config_parameter"].sudo().get_param(
+            "workflow_engine.max_chain_depth", DEFAULT_MAX_CHAIN_DEPTH
+        ))
+        if depth >= max_depth:
+            values = dict(values, state="failed", error_code="chain_too_deep", error=self.env._(
+                "Stopped: this run was started by a chain of %(depth)s workflow runs, deeper than the "
+                "limit of %(limit)s (system parameter workflow_engine.max_chain_depth).",
+                depth=depth, limit=max_depth,
+            ))
+        duplicate_since = None
+        if "idempotency_key" in values:
+            keys = [values.pop("idempotency_key")] * len(matches)
+        else:
+            keys = [self._event_key(workflow, event_type, record, event_keys) for record, event_keys in matches]
+            event = EVENT_TYPES.get(event_type)
+            # The key names the record: the creation of a record is an event no other repeats.
+            if workflow.duplicate_window_minutes and not (event and event.once_per_record):
+                duplicate_since = fields.Datetime.now() - timedelta(minutes=workflow.duplicate_window_minutes)
+        queued = workflow.execution_mode == "queued"
+        version = workflow.current_version_id
+        vals_list = [
+            {
+                "workflow_id": workflow.id,
+                "trigger_id": trigger.id,
+                "event_type": event_type,
+                "payload": jsondoc.plain(masked_event_keys(acting_record, event_keys)),
+                "version_id": version.id,
+                "res_model": acting_record._name if acting_record else False,
+                "res_id": acting_record.id,
+                "user_id": acting_record.env.uid,
+                "company_id": acting_record.env.company.id,
+                "depth": depth,
+                "idempotency_key": key,
+                "queue_backend": workflow.queue_backend,
+                **({"state": "pending"} if queued else {"state": "running", "attempt": 1,
+                                                        "started_at": fields.Datetime.now()}),
+                **values,
+            }
+            for (acting_record, event_keys), key in zip(matches, keys, strict=True)
+        ]
+        runs = self.sudo()._insert(vals_list, duplicate_since=duplicate_since)
+        if len(runs) < len(vals_list):
+            inserted = set(runs.mapped("uuid"))
+            matches = [match for match, vals in zip(matches, vals_list, strict=True) if vals["uuid"] in inserted]
+            # A counter, not a write: duplicates are no change of the workflow worth tracking.
+            self.env.cr.execute(
+                "UPDATE workflow_workflow SET duplicate_count = COALESCE(duplicate_count, 0) + %s WHERE id = %s",
+                [len(vals_list) - len(runs), workflow.id],
+            )
+            workflow.invalidate_recordset(["duplicate_count"])
+        if queued:
+            pending = runs.filtered(lambda run: run.state == "pending")
+            if pending:
+                pending._wake_queue()
+            return runs
+        for run, (acting_record, event_keys) in zip(runs, matches, strict=True):
+            if run.state == "running":
+                run._execute(acting_record, build_context(acting_record, event_keys, acting_record.env.company))
+        return runs
+
+    @api.model
+    def _event_key(self, workflow, event_type, record, event_keys):
+        """The default idempotency key of an event: its workflow, type, record and keys (the
+        written values, the message id, the custom payload). Keyed with the database secret:
+        the key is shown with the run, and a plain hash of values that the run shows masked
+        would give them away to anybody trying the few numbers that end in what the mask shows."""
+        identity = [workflow.id, event_type, record._name if record else None, record.id, event_keys]
+        digest = tools.hmac(self.env(su=True), "workflow_engine.event_key",
+                            json.dumps(identity, sort_keys=True, default=str))
+        return f"event:{digest[:40]}"
+
+    @api.model
+    def _run_statistics(self, workflows, days):
+        """The run figures of ``workflows`` over the last ``days`` days, by workflow id (see
+        workflow.workflow.get_run_statistics)."""
+        if not workflows:
+            return {}
+        self.flush_model(["workflow_id", "state", "duration_ms", "create_date"])
+        self.env.cr.execute(
+            """
+            SELECT workflow_id,
+                   count(*),
+                   count(*) FILTER (WHERE state = 'success'),
+                   count(*) FILTER (WHERE state = 'partial'),
+                   count(*) FILTER (WHERE state = 'failed'),
+                   count(*) FILTER (WHERE state IN ('pending', 'running')),
+                   count(*) FILTER (WHERE state = 'skipped'),
+                   avg(duration_ms) FILTER (WHERE state IN ('success', 'partial', 'failed')),
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)
+                       FILTER (WHERE state IN ('success', 'partial', 'failed'))
+              FROM workflow_run
+             WHERE workflow_id IN %s AND create_date >= %s
+             GROUP BY workflow_id
+            """,
+            [tuple(workflows.ids), fields.Datetime.now() - timedelta(days=days)],
+        )
+        names = ("run_count", "success_count", "partial_count", "failed_count", "pending_count", "skipped_count",
+                 "avg_duration_ms", "p95_duration_ms")
+        return {row[0]: dict(zip(names, row[1:], strict=True)) for row in self.env.cr.fetchall()}
 
     def init(self):
         # Queue workers look only at pending runs, a small part of a long history.
