@@ -15,6 +15,10 @@ from . import workflow_action_run
 from . import workflow_export
 from . import workflow_run
 from . import workflow_run_access
+from . import workflow_run_execute
+from . import workflow_run_queue
+from . import workflow_run_queue_job
+from . import workflow_run_retention
 from . import workflow_secret
 from . import workflow_trigger
 from . import workflow_version

@@ -1,46 +1,29 @@
-import contextlib
-import logging
-import time
-import traceback
+import json
 import uuid
 from datetime import timedelta
 
-import psycopg2
-from psycopg2.errors import DeadlockDetected
-
-from odoo import SUPERUSER_ID, api, fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ..engine import jsondoc
 from ..engine.abbreviation import abbreviate
-from ..engine.exceptions import ActionError, WorkflowError
-from .record_context import build_context
-from .workflow_action import BATCHED_TYPES
+from ..engine.events import EVENT_TYPES
+from .record_context import build_context, masked_event_keys
 from .workflow_definition_mixin import MANAGER_GROUP
-from .workflow_workflow import QUEUE_BACKENDS, RunCapabilityError
+from .workflow_workflow import QUEUE_BACKENDS
 
-_logger = logging.getLogger(__name__)
-
-QUEUE_BATCH = 100
-"""Runs one queue worker claims at a time."""
-WORKER_TIMEOUT_PARAM = "workflow_engine.queue_worker_timeout"
-DEFAULT_WORKER_TIMEOUT = 600
-"""Seconds a running queued run may go without news from its worker before it is queued again."""
-CONFLICT_RETRY_DELAY = 5
-"""Seconds a run waits after a database conflict (a concurrent update) before it is tried again."""
-QUEUE_CRON_XMLID = "workflow_engine.ir_cron_workflow_run_queue"
-CLAIM_ATTEMPTS = 5
-"""Claims tried in a row when concurrent workers' claims get in the way."""
-QUEUE_JOB_CHANNEL = "root.workflow"
-"""The OCA queue_job channel of the jobs that execute runs."""
-RETENTION_BATCH = 1000
-"""Runs the retention cron deletes per query, so that no deletion holds locks for long."""
+RUN_LOGGER = __name__
+"""The logger of what runs do, whichever workflow_run* file does it: operators filter the runs'
+log by this one name."""
 MANUAL_KEY_INDEX = "workflow_run_manual_key_unique_index"
 MANUAL_KEY_PREDICATE = "event_type = 'manual' AND idempotency_key IS NOT NULL"
 """The runs whose idempotency key is unique within their workflow: those started by hand with
-a client's key (execute); events repeat their keys (see workflow.workflow._event_key)."""
+a client's key (execute); events repeat their keys (see _event_key)."""
+
+DEFAULT_MAX_CHAIN_DEPTH = 5
+"""Runs a chain of runs may hold (system parameter workflow_engine.max_chain_depth): a run
+started by the actions of another run is one level deeper; past the limit it fails, which stops loops."""
 
 RUN_STATES = [
     ("pending", "Pending"),
@@ -274,6 +257,134 @@ class WorkflowRun(models.Model):
                     seen.add(key)
         return unseen
 
+    @api.model
+    def _start_run(self, workflow, record, event_type, event_keys, idempotency_key=None):
+        """Evaluate the triggers of ``workflow`` against ``record`` and run its actions when one holds."""
+        acting_record = workflow._acting_record(record)
+        context = build_context(acting_record, event_keys, company=acting_record.env.company)
+        trigger, explanation = workflow.trigger_ids.filtered("active")._evaluate(context)
+        # Stored abbreviated (engine.abbreviation): the conditions were evaluated on whole values.
+        stored_explanation = abbreviate(dict(explanation.to_dict(), summary=explanation.summary()))
+        values = {"idempotency_key": idempotency_key, "explanation": stored_explanation}
+        if not explanation.result:
+            values.update(
+                state="skipped",
+                error=self.env._("The conditions do not hold: %s", stored_explanation["summary"]),
+            )
+        return self._launch_runs(workflow, trigger, event_type, [(acting_record, event_keys)], **values)
+
+    @api.model
+    def _launch_runs(self, workflow, trigger, event_type, matches, **values):
+        """Log one run of ``workflow`` per ``(acting_record, event_keys)`` match, and execute it now
+        (immediate mode) or queue it as pending in this transaction (queued mode).
+
+        A run started by another run's actions is one level deeper in the chain; past the
+        configured depth it is logged as failed instead of executed, which stops loops.
+        Without an ``idempotency_key`` in ``values`` (an event, not a manual run), an event
+        identical to one that started this workflow within the duplicate window is dropped.
+        """
+        workflow.ensure_one()
+        depth = self.env.context.get("workflow_depth", 0)
+        max_depth = int(self.env["ir.config_parameter"].sudo().get_param(
+            "workflow_engine.max_chain_depth", DEFAULT_MAX_CHAIN_DEPTH
+        ))
+        if depth >= max_depth:
+            values = dict(values, state="failed", error_code="chain_too_deep", error=self.env._(
+                "Stopped: this run was started by a chain of %(depth)s workflow runs, deeper than the "
+                "limit of %(limit)s (system parameter workflow_engine.max_chain_depth).",
+                depth=depth, limit=max_depth,
+            ))
+        duplicate_since = None
+        if "idempotency_key" in values:
+            keys = [values.pop("idempotency_key")] * len(matches)
+        else:
+            keys = [self._event_key(workflow, event_type, record, event_keys) for record, event_keys in matches]
+            event = EVENT_TYPES.get(event_type)
+            # The key names the record: the creation of a record is an event no other repeats.
+            if workflow.duplicate_window_minutes and not (event and event.once_per_record):
+                duplicate_since = fields.Datetime.now() - timedelta(minutes=workflow.duplicate_window_minutes)
+        queued = workflow.execution_mode == "queued"
+        version = workflow.current_version_id
+        vals_list = [
+            {
+                "workflow_id": workflow.id,
+                "trigger_id": trigger.id,
+                "event_type": event_type,
+                "payload": jsondoc.plain(masked_event_keys(acting_record, event_keys)),
+                "version_id": version.id,
+                "res_model": acting_record._name if acting_record else False,
+                "res_id": acting_record.id,
+                "user_id": acting_record.env.uid,
+                "company_id": acting_record.env.company.id,
+                "depth": depth,
+                "idempotency_key": key,
+                "queue_backend": workflow.queue_backend,
+                **({"state": "pending"} if queued else {"state": "running", "attempt": 1,
+                                                        "started_at": fields.Datetime.now()}),
+                **values,
+            }
+            for (acting_record, event_keys), key in zip(matches, keys, strict=True)
+        ]
+        runs = self.sudo()._insert(vals_list, duplicate_since=duplicate_since)
+        if len(runs) < len(vals_list):
+            inserted = set(runs.mapped("uuid"))
+            matches = [match for match, vals in zip(matches, vals_list, strict=True) if vals["uuid"] in inserted]
+            # A counter, not a write: duplicates are no change of the workflow worth tracking.
+            self.env.cr.execute(
+                "UPDATE workflow_workflow SET duplicate_count = COALESCE(duplicate_count, 0) + %s WHERE id = %s",
+                [len(vals_list) - len(runs), workflow.id],
+            )
+            workflow.invalidate_recordset(["duplicate_count"])
+        if queued:
+            pending = runs.filtered(lambda run: run.state == "pending")
+            if pending:
+                pending._wake_queue()
+            return runs
+        for run, (acting_record, event_keys) in zip(runs, matches, strict=True):
+            if run.state == "running":
+                run._execute(acting_record, build_context(acting_record, event_keys, acting_record.env.company))
+        return runs
+
+    @api.model
+    def _event_key(self, workflow, event_type, record, event_keys):
+        """The default idempotency key of an event: its workflow, type, record and keys (the
+        written values, the message id, the custom payload). Keyed with the database secret:
+        the key is shown with the run, and a plain hash of values that the run shows masked
+        would give them away to anybody trying the few numbers that end in what the mask shows."""
+        identity = [workflow.id, event_type, record._name if record else None, record.id, event_keys]
+        digest = tools.hmac(self.env(su=True), "workflow_engine.event_key",
+                            json.dumps(identity, sort_keys=True, default=str))
+        return f"event:{digest[:40]}"
+
+    @api.model
+    def _run_statistics(self, workflows, days):
+        """The run figures of ``workflows`` over the last ``days`` days, by workflow id (see
+        workflow.workflow.get_run_statistics)."""
+        if not workflows:
+            return {}
+        self.flush_model(["workflow_id", "state", "duration_ms", "create_date"])
+        self.env.cr.execute(
+            """
+            SELECT workflow_id,
+                   count(*),
+                   count(*) FILTER (WHERE state = 'success'),
+                   count(*) FILTER (WHERE state = 'partial'),
+                   count(*) FILTER (WHERE state = 'failed'),
+                   count(*) FILTER (WHERE state IN ('pending', 'running')),
+                   count(*) FILTER (WHERE state = 'skipped'),
+                   avg(duration_ms) FILTER (WHERE state IN ('success', 'partial', 'failed')),
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)
+                       FILTER (WHERE state IN ('success', 'partial', 'failed'))
+              FROM workflow_run
+             WHERE workflow_id IN %s AND create_date >= %s
+             GROUP BY workflow_id
+            """,
+            [tuple(workflows.ids), fields.Datetime.now() - timedelta(days=days)],
+        )
+        names = ("run_count", "success_count", "partial_count", "failed_count", "pending_count", "skipped_count",
+                 "avg_duration_ms", "p95_duration_ms")
+        return {row[0]: dict(zip(names, row[1:], strict=True)) for row in self.env.cr.fetchall()}
+
     def init(self):
         # Queue workers look only at pending runs, a small part of a long history.
         tools.create_index(
@@ -329,664 +440,3 @@ class WorkflowRun(models.Model):
             "res_id": self.res_id,
             "view_mode": "form",
         }
-
-    def _execute(self, record, context):
-        """Run the workflow's actions in order on this running run's ``record``, and log
-        the run with one action run per action (those after a stopping failure skipped).
-
-        ``record`` and ``context`` are in the run-as user's environment; ``self`` is
-        the engine's own bookkeeping and is written with superuser rights.
-        """
-        self.ensure_one()
-        if self._refuse_lost_capabilities():
-            return self
-        state = "success"
-        stopped_by = None
-        start = time.perf_counter()
-        record = record.with_context(workflow_depth=self.depth + 1)
-        logs = []
-        for action in self.workflow_id.action_ids:
-            if stopped_by:
-                logs.append(self._action_run_vals(action, state="skipped"))
-                continue
-            log = self._execute_action(action, record, context)
-            logs.append(log)
-            if log["state"] == "failed":
-                if action.allow_failure:
-                    state = "partial"
-                else:
-                    state, stopped_by = "failed", log
-        self.env["workflow.action.run"].create(logs)
-        self.write({
-            "state": state,
-            "finished_at": fields.Datetime.now(),
-            "duration_ms": (time.perf_counter() - start) * 1000,
-            "error": stopped_by and f"{stopped_by['name']}: {stopped_by['error']}",
-            "error_code": stopped_by and stopped_by["error_code"],
-        })
-        return self
-
-    def _execute_action(self, action, record, context, run_values=None, own_transaction=False):
-        """Run one action and return its action run's values (``run_values``: this run's part
-        of them, when the caller has them at hand).
-
-        The action runs in a savepoint, so that its failure undoes what it did and nothing
-        else; with ``own_transaction`` (a queued run's action, alone in a transaction that
-        holds nothing else to keep), a failure rolls the transaction back instead.
-        """
-        vals = self._action_run_vals(action, run_values)
-        start = time.perf_counter()
-        rendered, secrets = None, []
-        try:
-            with contextlib.nullcontext() if own_transaction else record.env.cr.savepoint():
-                rendered, secrets = action._render_input(self, context)
-                vals["output"] = action.with_env(record.env)._execute(record, rendered)
-            vals["state"] = "success"
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every failure is logged on the run
-            if record.env.cr.closed:
-                raise  # the database connection is lost: no action failed, the worker did
-            if own_transaction:
-                record.env.cr.rollback()
-            error = exc if isinstance(exc, WorkflowError) else ActionError(str(exc))
-            _logger.info("workflow run %s: action %s failed: %s", self.uuid, action.id, error)
-            vals.update(
-                state="failed", error=str(error), error_code=error.code, traceback=traceback.format_exc(),
-                output=getattr(error, "output", None), retryable=getattr(error, "retryable", False),
-            )
-        vals["duration_ms"] = (time.perf_counter() - start) * 1000
-        return self._masked_action_run_vals(vals, rendered, secrets)
-
-    @api.model
-    def _masked_action_run_vals(self, vals, rendered, secrets):
-        vals["input"] = rendered
-        for key in ("input", "output", "error", "traceback"):
-            vals[key] = jsondoc.mask(vals.get(key), secrets)
-        # Stored abbreviated (engine.abbreviation): the action worked on whole values. The
-        # traceback, for Administrators, stays whole.
-        for key in ("input", "output", "error"):
-            vals[key] = abbreviate(jsondoc.plain(vals[key]))
-        return vals
-
-    def _action_run_defaults(self):
-        return {"run_id": self.id, "attempt": self.attempt, "company_id": self.company_id.id}
-
-    def _action_run_vals(self, action, run_values=None, **values):
-        return {
-            **(run_values or self._action_run_defaults()), "action_id": action.id, "name": action.name,
-            "action_type": action.action_type, "ordering": action.ordering, **values,
-        }
-
-    # --- the queue -------------------------------------------------------------------------------
-
-    @api.model
-    def _cron_process_queue(self):
-        """Execute a batch of due runs; the cron calls again at once while more are due."""
-        done = self._process_queue()
-        self.env["ir.cron"]._notify_progress(done=done, remaining=self._due_count())
-
-    @api.model
-    def _process_queue(self, limit=QUEUE_BATCH, worker_timeout=None):
-        """Claim up to ``limit`` due pending runs, execute them and return how many were claimed.
-
-        Each claim (a row lock taken with SKIP LOCKED, then the run marked running) is
-        committed before the run executes, so concurrent workers, in one server or several,
-        never share a run. The runs execute apart from the caller's transaction, in one that
-        commits after every action (see _execute_queued). Running runs whose worker has been
-        silent for ``worker_timeout`` seconds (system parameter
-        workflow_engine.queue_worker_timeout) are queued again first: their worker died.
-        """
-        if worker_timeout is None:
-            worker_timeout = int(self.env["ir.config_parameter"].sudo().get_param(
-                WORKER_TIMEOUT_PARAM, DEFAULT_WORKER_TIMEOUT
-            ))
-        self._requeue_stale(worker_timeout)
-        run_ids = self._claim(limit)
-        self._execute_claimed(run_ids)
-        return len(run_ids)
-
-    @api.model
-    def _due_count(self):
-        self.env.cr.execute(
-            "SELECT count(*) FROM workflow_run "
-            "WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s)",
-            [fields.Datetime.now()],
-        )
-        return self.env.cr.fetchone()[0]
-
-    @api.model
-    def _requeue_stale(self, worker_timeout):
-        try:
-            stale_ids = self._requeue_stale_once(worker_timeout)
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            # A worker reported on one of them meanwhile: the next pass of the queue looks again.
-            return
-        if stale_ids:
-            _logger.warning("workflow runs %s were queued again: their worker stopped reporting", stale_ids)
-
-    @api.model
-    def _requeue_stale_once(self, worker_timeout):
-        with self.env.registry.cursor() as cr:
-            # A run whose row is locked is being executed: its worker is alive, however slow.
-            cr.execute(
-                """
-                UPDATE workflow_run SET state = 'pending', claimed_at = NULL
-                 WHERE id IN (SELECT id FROM workflow_run
-                               WHERE state = 'running' AND claimed_at < %s
-                                 FOR UPDATE SKIP LOCKED)
-                RETURNING id
-                """,
-                [fields.Datetime.now() - timedelta(seconds=worker_timeout)],
-                log_exceptions=False,  # a conflict leaves the runs to the next pass (see _requeue_stale)
-            )
-            stale_ids = [row[0] for row in cr.fetchall()]
-            stale_runs = self.with_env(self._queue_env(cr)).browse(stale_ids)
-            stale_runs.filtered(lambda run: run.queue_backend == "queue_job")._wake_queue()
-        return stale_ids
-
-    @api.model
-    def _claim(self, limit, run_ids=None):
-        """Mark up to ``limit`` due pending runs as running for this worker, committed, and
-        return their ids; runs over their workflow's rate limit are delayed instead.
-
-        The built-in queue's workers claim the runs of the built-in backend (and those of
-        the OCA backend when queue_job is no longer installed: nothing else would run them);
-        a queue_job job claims the runs ``run_ids`` it was queued for.
-        """
-        for attempt in range(1, CLAIM_ATTEMPTS + 1):
-            try:
-                return self._claim_once(limit, run_ids)
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
-                # Transactions see the database as it was when they started: a run that another
-                # worker claimed since cannot be locked. A new transaction sees it claimed. A
-                # deadlock is no such contention: two transactions locked in opposite orders.
-                if isinstance(exc, DeadlockDetected):
-                    _logger.warning(
-                        "workflow queue: a deadlock stopped claiming runs (attempt %s of %s): %s",
-                        attempt, CLAIM_ATTEMPTS, exc,
-                    )
-                if attempt == CLAIM_ATTEMPTS:
-                    raise
-        return []
-
-    @api.model
-    def _claim_once(self, limit, run_ids):
-        with self.env.registry.cursor() as cr:
-            now = fields.Datetime.now()
-            if run_ids is None:
-                scope = "AND (queue_backend = 'cron' OR %s)"
-                scope_arg = "queue.job" not in self.env
-            else:
-                scope, scope_arg = "AND id IN %s", tuple(run_ids)
-            cr.execute(
-                f"""
-                SELECT id FROM workflow_run
-                 WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s) {scope}
-                 ORDER BY id
-                 LIMIT %s
-                   FOR UPDATE SKIP LOCKED
-                """,  # noqa: S608 - scope is one of two constant clauses
-                [now, scope_arg, limit],
-                # A run another worker claimed since this transaction began fails the lock: that is
-                # how workers share the queue (see _claim), not an error.
-                log_exceptions=False,
-            )
-            runs = self.with_env(self._queue_env(cr)).browse(row[0] for row in cr.fetchall())
-            runs = runs._delay_over_rate_limits(now)
-            if runs:
-                cr.execute(
-                    """
-                    UPDATE workflow_run
-                       SET state = 'running', claimed_at = %s, started_at = COALESCE(started_at, %s),
-                           attempt = COALESCE(attempt, 0) + 1
-                     WHERE id IN %s
-                    """,
-                    [now, now, tuple(runs.ids)],
-                )
-            return runs.ids
-
-    def _delay_over_rate_limits(self, now):
-        """The runs of ``self`` that their workflows' rate limits admit now; the others get a
-        ``next_attempt_at`` when a slot frees up and a ``wait_reason``."""
-        limited = self.workflow_id.filtered(lambda wf: wf.max_runs_per_minute or wf.max_runs_per_record_per_hour)
-        if not limited:
-            return self
-        # Two workers claiming runs of one workflow at once could each admit the last free slot. A
-        # workflow changed since the claim began fails the lock: the claim is tried again (_claim).
-        self.env.cr.execute(
-            "SELECT id FROM workflow_workflow WHERE id IN %s ORDER BY id FOR UPDATE", [tuple(limited.ids)],
-            log_exceptions=False,
-        )
-        delayed = {}
-        for workflow in limited:
-            runs = self.filtered(lambda run, wf=workflow: run.workflow_id == wf)
-            if workflow.max_runs_per_minute:
-                runs = runs._admit_per_workflow(workflow, now, delayed)
-            if workflow.max_runs_per_record_per_hour:
-                runs._admit_per_record(workflow, now, delayed)
-        for run, (until, reason) in delayed.items():
-            run.write({"next_attempt_at": until, "wait_reason": reason})
-        if delayed:
-            self.browse(run.id for run in delayed)._wake_queue()
-        return self.filtered(lambda run: run not in delayed)
-
-    def _admit_per_workflow(self, workflow, now, delayed):
-        window_start = now - timedelta(minutes=1)
-        self.env.cr.execute(
-            """
-            SELECT count(*), min(started_at) FROM workflow_run
-             WHERE workflow_id = %s AND started_at > %s AND state != 'pending'
-            """,
-            [workflow.id, window_start],
-        )
-        started, oldest = self.env.cr.fetchone()
-        free = max(workflow.max_runs_per_minute - started, 0)
-        until = (oldest or now) + timedelta(minutes=1)
-        reason = self.env._(
-            "Rate limit: %(limit)s runs per minute of this workflow; waited until %(until)s UTC.",
-            limit=workflow.max_runs_per_minute, until=until.replace(microsecond=0),
-        )
-        for run in self[free:]:
-            delayed[run] = (until, reason)
-        return self[:free]
-
-    def _admit_per_record(self, workflow, now, delayed):
-        self.env.cr.execute(
-            """
-            SELECT res_model, res_id, count(*), min(started_at) FROM workflow_run
-             WHERE workflow_id = %s AND started_at > %s AND state != 'pending' AND res_id IS NOT NULL
-             GROUP BY res_model, res_id
-            """,
-            [workflow.id, now - timedelta(hours=1)],
-        )
-        started = {(model, res_id): (count, oldest) for model, res_id, count, oldest in self.env.cr.fetchall()}
-        limit = workflow.max_runs_per_record_per_hour
-        for run in self.filtered("res_id"):
-            count, oldest = started.get((run.res_model, run.res_id), (0, now))
-            if count < limit:
-                started[run.res_model, run.res_id] = (count + 1, oldest)
-                continue
-            until = oldest + timedelta(hours=1)
-            delayed[run] = (until, self.env._(
-                "Rate limit: %(limit)s runs per hour of this workflow on one record; waited until %(until)s UTC.",
-                limit=limit, until=until.replace(microsecond=0),
-            ))
-
-    @api.model
-    def _queue_env(self, cr):
-        # What the caller's context holds (a form's defaults, a test's switches) is not the run's.
-        return api.Environment(cr, SUPERUSER_ID, {})
-
-    @api.model
-    def _execute_claimed(self, run_ids):
-        """Execute the claimed runs ``run_ids``: those of one workflow, run-as user, company
-        and depth together (see _execute_queued), on a cursor of their own."""
-        if not run_ids:
-            return
-        with self.env.registry.cursor() as cr:
-            runs = self.with_env(self._queue_env(cr)).browse(run_ids)
-            groups = runs.grouped(lambda run: (run.workflow_id, run.user_id, run.company_id, run.res_model, run.depth))
-            group_ids = [group.ids for group in groups.values()]
-        for ids in group_ids:
-            self._execute_claimed_group(ids)
-
-    @api.model
-    def _execute_claimed_group(self, run_ids):
-        try:
-            with self.env.registry.cursor() as cr:
-                runs = self.with_env(self._queue_env(cr)).browse(run_ids)
-                try:
-                    runs._execute_queued()
-                    # What the last action and the runs' end wrote meets the database here, where a
-                    # conflict is handled as one, not at the commit, as if the connection were lost.
-                    cr.flush()
-                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
-                    cr.rollback()
-                    runs.filtered(lambda run: run.state == "running")._requeue_after_conflict(exc)
-                except psycopg2.Error:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - a run never takes its worker down
-                    _logger.exception("workflow runs %s could not be executed", run_ids)
-                    cr.rollback()
-                    runs.filtered(lambda run: run.state == "running")._finish(
-                        "failed", error=self.env._("The run could not be executed: %s", exc)
-                    )
-        except psycopg2.Error:
-            # The connection itself failed (its backend was terminated, the server went
-            # away): the runs stay running until the stale timeout queues them again.
-            _logger.warning("workflow runs %s: their worker lost the database connection", run_ids, exc_info=True)
-
-    def _execute_queued(self):
-        """Run the actions of these claimed runs that have not settled yet, committing the
-        outcome of each action as it ends, so that a crash later keeps what was done and logged.
-
-        The runs share a workflow, run-as user, company and depth. Each action runs for all
-        of them in turn, as one batch where its type allows (one write, one batch of notes:
-        see workflow.action._execute_many), and one commit keeps every run's outcome of it.
-        """
-        runs = self.filtered(lambda run: run.state == "running")
-        if not runs or runs._refuse_lost_capabilities():
-            return
-        workflow = runs.workflow_id
-        if runs[0].res_model and runs[0].res_model not in self.env:
-            # Another model may have records with the same ids: the run acts on its own or on none.
-            runs._finish("failed", error_code="model_not_installed", error=self.env._(
-                "The model %s of the run's record is not installed (any more).", runs[0].res_model
-            ))
-            return
-        records, missing = runs._acting_records()
-        if missing:
-            for run in missing:
-                run._finish("failed", error=self.env._(
-                    "%(model)s record %(id)s no longer exists.", model=run.res_model, id=run.res_id
-                ))
-            # Kept now: a failed action alone in its transaction rolls it back (see _execute_step).
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-            runs -= missing
-            if not runs:
-                return
-        company = records[runs[0]].env.company
-        contexts = {run: build_context(records[run], run.payload or {}, company) for run in runs}
-        for run, record in records.items():
-            records[run] = record.with_context(workflow_depth=run.depth + 1)
-        settled, states = runs._settled_actions()
-        # Read before the first commit, which empties the transaction's cache.
-        run_values = {run: run._action_run_defaults() for run in runs}
-        durations = {run: run.duration_ms for run in runs}
-        actions = workflow.action_ids
-        stepped = False
-        for index, action in enumerate(actions):
-            step = runs.filtered(lambda run, action=action: action.id not in settled[run])
-            if not step:
-                continue
-            if stepped:
-                # The runs own this cursor (see _execute_claimed_group): the outcome of each action
-                # is kept as it ends; the last one's is kept with the end of the runs.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            stepped = True
-            step._heartbeat(durations)
-            logs = step._execute_step(action, records, contexts, run_values)
-            if len(step) == 1 and logs[step]["state"] == "failed":
-                # The failure rolled the transaction back, and the heartbeat's lock with it.
-                step._heartbeat(durations)
-            self.env["workflow.action.run"].create(list(logs.values()))
-            for run, log in logs.items():
-                durations[run] += log["duration_ms"]
-                if log["state"] != "failed":
-                    continue
-                if action.allow_failure:
-                    states[run] = "partial"
-                    continue
-                later_actions = actions[index + 1:].filtered(lambda later, run=run: later.id not in settled[run])
-                run._stop_or_retry(log, later_actions)
-                runs -= run
-        if runs:
-            runs._heartbeat(durations)
-            for state, finished in runs.grouped(states.get).items():
-                finished._finish(state)
-
-    def _acting_records(self):
-        """The record of each of these runs (of one model), as their run-as user sees it in
-        their company, by run; and the runs whose record no longer exists."""
-        workflow = self.workflow_id
-        model = self[:1].res_model
-        # A run without a record (a custom event's payload alone) still needs an environment to
-        # act in; a run's model that is not installed is refused before (see _execute_queued).
-        records = self.env[model or "res.partner"].browse(
-            self.filtered("res_id").mapped("res_id") if model else ()
-        ).exists()
-        records = records.with_user(self[:1].user_id or workflow.run_as_user_id)
-        records = records.with_company(self[:1].company_id or records.env.company)
-        by_id = {record.id: record for record in records}
-        acting = {run: by_id.get(run.res_id, records.browse()) for run in self}
-        missing = self.filtered(lambda run: run.res_model and not acting[run])
-        return acting, missing
-
-    def _settled_actions(self):
-        """The ids of the actions of each of these runs that settled in an earlier attempt (they
-        succeeded, or failed while allowed to), by run; and each run's state so far."""
-        settled = {run: set() for run in self}
-        states = dict.fromkeys(self, "success")
-        # Only a resumed run has actions that settled in an earlier attempt.
-        for log in self.filtered(lambda run: run.attempt > 1).action_run_ids:
-            if log.state == "success" or (log.state == "failed" and log.action_id.allow_failure):
-                settled[log.run_id].add(log.action_id.id)
-                if log.state == "failed":
-                    states[log.run_id] = "partial"
-        return settled, states
-
-    def _execute_step(self, action, records, contexts, run_values):
-        """Run ``action`` for each of these runs, on its record of ``records`` with its context
-        of ``contexts``, and return each run's action run values.
-
-        Where the action allows, the runs' rendered configs run as one batch, in a savepoint;
-        should the batch fail, each run runs the action alone, so that a failure is logged on
-        its own run and undoes nothing of the others.
-        """
-        if len(self) == 1 or action.action_type not in BATCHED_TYPES or not self[0].res_model:
-            return {
-                run: run._execute_action(action, records[run], contexts[run], run_values[run],
-                                         own_transaction=len(self) == 1)
-                for run in self
-            }
-        start = time.perf_counter()
-        targets = records[self[0]].browse([records[run].id for run in self])
-        rendered = outputs = None
-        try:
-            rendered = [action._render_input(run, contexts[run]) for run in self]
-            configs = [config for config, _secrets in rendered]
-            if action._can_execute_many(targets, configs):
-                with self.env.cr.savepoint():
-                    outputs = action.with_env(targets.env)._execute_many(targets, configs)
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            raise
-        except Exception as exc:  # noqa: BLE001 - each run tries alone and logs its own failure
-            _logger.info(
-                "workflow action %s failed as a batch of %s runs; each tries alone: %s", action.id, len(self), exc
-            )
-        if outputs is None:
-            return {
-                run: run._execute_action(action, records[run], contexts[run], run_values[run]) for run in self
-            }
-        duration_ms = (time.perf_counter() - start) * 1000 / len(self)
-        return {
-            run: self._masked_action_run_vals(
-                run._action_run_vals(action, run_values[run], state="success", output=output, duration_ms=duration_ms),
-                config, secrets,
-            )
-            for run, (config, secrets), output in zip(self, rendered, outputs, strict=True)
-        }
-
-    def _heartbeat(self, durations):
-        """Tell the stale reaper that these runs' worker is alive, and keep their duration so
-        far (``durations``, by run). The update also locks the runs' rows until the transaction
-        ends: the reaper skips locked runs, so a long action is never run twice."""
-        self.env.cr.execute(
-            """
-            UPDATE workflow_run SET claimed_at = %s, duration_ms = progress.duration_ms
-              FROM unnest(%s::int[], %s::float8[]) AS progress(id, duration_ms)
-             WHERE workflow_run.id = progress.id
-            """,
-            [fields.Datetime.now(), self.ids, [durations[run] for run in self]],
-        )
-        self.invalidate_recordset(["claimed_at", "duration_ms"])
-
-    def _stop_or_retry(self, log, remaining_actions):
-        """After the failed action of ``log``: queue the run again after a backoff when the
-        failure is temporary and retries are left, otherwise fail it."""
-        workflow = self.workflow_id
-        error = f"{log['name']}: {log['error']}"
-        if log.get("retryable") and self.retry_count < workflow.max_retries:
-            until = fields.Datetime.now() + timedelta(seconds=workflow.retry_delay_seconds * 2**self.retry_count)
-            self.write({
-                "state": "pending",
-                "retry_count": self.retry_count + 1,
-                "next_attempt_at": until,
-                "claimed_at": False,
-                "error": error,
-                "error_code": log["error_code"],
-                "wait_reason": self.env._(
-                    "Attempt %(attempt)s failed; retry %(retry)s of %(max)s at %(until)s UTC.",
-                    attempt=self.attempt, retry=self.retry_count + 1, max=workflow.max_retries,
-                    until=until.replace(microsecond=0),
-                ),
-            })
-            self._wake_queue()
-            return
-        self.env["workflow.action.run"].create([
-            self._action_run_vals(action, state="skipped") for action in remaining_actions
-        ])
-        self._finish("failed", error=error, error_code=log["error_code"])
-
-    def _refuse_lost_capabilities(self):
-        """Fail this run, saying why, when its run-as user may no longer run the workflow:
-        nobody's lost rights are used."""
-        try:
-            self.workflow_id._check_run_capabilities()
-        except RunCapabilityError as exc:
-            self._finish("failed", error=str(exc), error_code=exc.code)
-            return True
-        return False
-
-    def _finish(self, state, error=False, error_code=False, **values):
-        self.write({
-            "state": state,
-            "finished_at": fields.Datetime.now(),
-            "next_attempt_at": False,
-            "error": error,
-            "error_code": error_code,
-            **values,
-        })
-
-    def _requeue_after_conflict(self, conflict):
-        """Queue these runs again shortly after the database ``conflict`` that stopped them. A
-        serialization failure is the ordinary contention of concurrent transactions; a deadlock
-        means two transactions locked rows in opposite orders: it is logged, and the runs say so
-        (error code ``deadlock``) until they end."""
-        until = fields.Datetime.now() + timedelta(seconds=CONFLICT_RETRY_DELAY)
-        values = {
-            "state": "pending",
-            "next_attempt_at": until,
-            "claimed_at": False,
-            "wait_reason": self.env._("A concurrent update got in the way; tried again shortly after."),
-        }
-        if isinstance(conflict, DeadlockDetected):
-            _logger.warning("workflow runs %s: stopped by a deadlock, queued again: %s", self.ids, conflict)
-            values.update(
-                error_code="deadlock",
-                error=self.env._("A deadlock with another transaction stopped the run: %s", conflict),
-                wait_reason=self.env._(
-                    "A deadlock with another transaction stopped the run; tried again shortly after."
-                ),
-            )
-        self.write(values)
-        self._wake_queue()
-
-    # --- retention -------------------------------------------------------------------------------
-
-    @api.model
-    def _cron_delete_expired(self, batch_size=RETENTION_BATCH):
-        """Delete the finished runs older than their workflow's retention period (failed runs:
-        the failed-run period), ``batch_size`` runs per query; return how many were deleted."""
-        self.env.flush_all()
-        deleted = 0
-        # Only workflows that have runs: archived ones keep their history under the same rules.
-        workflows = self.env["workflow.workflow"].with_context(active_test=False).sudo().search(
-            [("run_ids", "!=", False)]
-        )
-        now = fields.Datetime.now()
-        for workflow in workflows:
-            company = workflow.company_id or self.env.company
-            kept_days = workflow.retention_days or company.workflow_run_retention_days
-            kept_failed_days = workflow.failed_retention_days or company.workflow_failed_run_retention_days
-            if kept_days:
-                deleted += self._delete_in_batches(
-                    workflow, ("success", "partial", "skipped"), now - timedelta(days=kept_days), batch_size
-                )
-            if kept_failed_days:
-                deleted += self._delete_in_batches(
-                    workflow, ("failed",), now - timedelta(days=kept_failed_days), batch_size
-                )
-        return deleted
-
-    @api.model
-    def _delete_in_batches(self, workflow, states, before, batch_size):
-        deleted = 0
-        while True:
-            # Action runs go with their run (ON DELETE CASCADE).
-            self.env.cr.execute(
-                """
-                DELETE FROM workflow_run
-                 WHERE id IN (SELECT id FROM workflow_run
-                               WHERE workflow_id = %s AND state IN %s AND create_date < %s
-                               LIMIT %s)
-                """,
-                [workflow.id, states, before, batch_size],
-            )
-            deleted += self.env.cr.rowcount
-            if self.env.cr.rowcount < batch_size:
-                break
-        if deleted:
-            self.env.invalidate_all()
-        return deleted
-
-    def _wake_queue(self):
-        """Have these pending runs executed once this transaction commits (a rollback cancels
-        it), each not before its ``next_attempt_at``: by the built-in queue's cron, or by a
-        queue_job job each."""
-        cron_runs = self
-        if "queue.job" in self.env:
-            job_runs = self.filtered(lambda run: run.queue_backend == "queue_job")
-            job_runs._enqueue_jobs()
-            cron_runs -= job_runs
-        waits = [run.next_attempt_at for run in cron_runs if run.next_attempt_at]
-        flags = self.env.cr.precommit.data
-        # One trigger per transaction is enough for the runs due at once.
-        woken_now = len(waits) == len(cron_runs) or flags.get("workflow_engine.queue_woken")
-        if woken_now and not waits:
-            return
-        cron = self.env.ref(QUEUE_CRON_XMLID).sudo()
-        if waits:
-            cron._trigger(min(waits))
-        if not woken_now:
-            flags["workflow_engine.queue_woken"] = True
-            cron._trigger()
-
-    def _enqueue_jobs(self):
-        """Queue one OCA queue_job job per run, on the workflow channel, to start at the run's
-        ``next_attempt_at`` (at once when empty)."""
-        if not self:
-            return
-        channels = self.env["queue.job.channel"].sudo()
-        if not channels.search_count([("complete_name", "=", QUEUE_JOB_CHANNEL)], limit=1):
-            # Listed in queue_job's channels, where an administrator sets its removal interval.
-            channels.create({
-                "name": QUEUE_JOB_CHANNEL.split(".")[-1], "parent_id": self.env.ref("queue_job.channel_root").id,
-            })
-        for run in self:
-            job = run.with_delay(
-                channel=QUEUE_JOB_CHANNEL, eta=run.next_attempt_at or None, description=self.env._(
-                    "Workflow run %(run)s of %(workflow)s", run=run.uuid, workflow=run.workflow_id.name
-                ),
-            )._execute_as_job()
-            run.job_uuid = job.uuid
-
-    def _execute_as_job(self):
-        """The OCA queue_job job of these runs: the built-in queue's claim and execution. A run
-        already claimed or finished by then is left alone: a job performed twice runs nothing
-        twice. A run not due yet (its job was started by hand too early) gets a job for later."""
-        run_ids = self._claim(len(self), run_ids=self.ids)
-        self._execute_claimed(run_ids)
-        now = fields.Datetime.now()
-        left = self.sudo().browse(set(self.ids) - set(run_ids))
-        # Claims and executions committed elsewhere: what this transaction cached is stale.
-        left.invalidate_recordset(["state", "next_attempt_at"])
-        early = left.filtered(
-            lambda run: run.state == "pending" and run.next_attempt_at and run.next_attempt_at > now
-        )
-        early._enqueue_jobs()
-        return self.env._(
-            "%(executed)s run(s) executed, %(skipped)s no longer pending, %(early)s not due yet.",
-            executed=len(run_ids), skipped=len(self) - len(run_ids) - len(early), early=len(early),
-        )

@@ -135,7 +135,8 @@ class WorkflowTrigger(models.Model):
                 if holds(context):
                     matches.append((acting_record, event_keys))
             if matches:
-                runs |= workflow._launch_runs(self.browse(trigger_id), event_type, matches)
+                trigger = self.browse(trigger_id)
+                runs |= workflow.env["workflow.run"]._launch_runs(workflow, trigger, event_type, matches)
         return runs
 
     @api.model

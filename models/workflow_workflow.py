@@ -1,20 +1,16 @@
-import json
 import threading
-from datetime import timedelta
 from urllib.parse import urlsplit
 
-from odoo import Command, api, fields, models, tools
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import actions as action_schemas
 from ..engine import definition, jsondoc
-from ..engine.abbreviation import abbreviate
 from ..engine.events import ENTITY_MODELS, EVENT_TYPES, WORKFLOW_MODELS, reserved_payload_keys
 from ..engine.exceptions import ConfigError, TemplateError
-from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context, masked_event_keys
+from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context
 from .workflow_definition_mixin import ADMIN_GROUP, MANAGER_GROUP
 
-DEFAULT_MAX_CHAIN_DEPTH = 5
 STATISTICS_DAYS = 30
 XMLRPC_PREFIX = "/xmlrpc/"
 QUEUE_BACKENDS = [("cron", "Built-in Queue"), ("queue_job", "OCA Job Queue")]
@@ -212,7 +208,7 @@ class WorkflowWorkflow(models.Model):
             workflow.failed_run_count = failed.get(workflow.id, 0)
 
     def _compute_run_statistics(self):
-        statistics = self._run_statistics(STATISTICS_DAYS)
+        statistics = self.env["workflow.run"]._run_statistics(self, STATISTICS_DAYS)
         for workflow in self:
             figures = statistics.get(workflow.id, {})
             workflow.success_count = figures.get("success_count", 0)
@@ -290,7 +286,8 @@ class WorkflowWorkflow(models.Model):
                         "The idempotency key %s was already used for another request.", idempotency_key
                     ))
                 return earlier.sudo(False)
-        return self._start_run(record, "manual", payload or {}, idempotency_key=idempotency_key)
+        runs = self.env["workflow.run"]
+        return runs._start_run(self, record, "manual", payload or {}, idempotency_key=idempotency_key)
 
     @api.model
     @api.returns("workflow.run", lambda runs: runs.ids)
@@ -325,7 +322,7 @@ class WorkflowWorkflow(models.Model):
         self.check_access("read")
         if type(days) is not int or days <= 0:
             raise UserError(self.env._("days must be a positive whole number of days, got %r.", days))
-        statistics = self._run_statistics(days)
+        statistics = self.env["workflow.run"]._run_statistics(self, days)
         empty = dict.fromkeys(("run_count", "success_count", "partial_count", "failed_count", "pending_count",
                                "skipped_count"), 0)
         return _rpc_result({
@@ -416,128 +413,6 @@ class WorkflowWorkflow(models.Model):
         record_company = record.company_id if "company_id" in record._fields else None
         company = self.company_id or record_company or self.env.company
         return record.with_user(self.run_as_user_id).with_company(company)
-
-    def _start_run(self, record, event_type, event_keys, idempotency_key=None):
-        """Evaluate the triggers against ``record`` and run the actions when one holds."""
-        acting_record = self._acting_record(record)
-        context = build_context(acting_record, event_keys, company=acting_record.env.company)
-        trigger, explanation = self.trigger_ids.filtered("active")._evaluate(context)
-        # Stored abbreviated (engine.abbreviation): the conditions were evaluated on whole values.
-        stored_explanation = abbreviate(dict(explanation.to_dict(), summary=explanation.summary()))
-        values = {"idempotency_key": idempotency_key, "explanation": stored_explanation}
-        if not explanation.result:
-            values.update(
-                state="skipped",
-                error=self.env._("The conditions do not hold: %s", stored_explanation["summary"]),
-            )
-        return self._launch_runs(trigger, event_type, [(acting_record, event_keys)], **values)
-
-    def _launch_runs(self, trigger, event_type, matches, **values):
-        """Log one run per ``(acting_record, event_keys)`` match, and execute it now
-        (immediate mode) or queue it as pending in this transaction (queued mode).
-
-        A run started by another run's actions is one level deeper in the chain; past the
-        configured depth it is logged as failed instead of executed, which stops loops.
-        Without an ``idempotency_key`` in ``values`` (an event, not a manual run), an event
-        identical to one that started this workflow within the duplicate window is dropped.
-        """
-        self.ensure_one()
-        depth = self.env.context.get("workflow_depth", 0)
-        max_depth = int(self.env["ir.config_parameter"].sudo().get_param(
-            "workflow_engine.max_chain_depth", DEFAULT_MAX_CHAIN_DEPTH
-        ))
-        if depth >= max_depth:
-            values = dict(values, state="failed", error_code="chain_too_deep", error=self.env._(
-                "Stopped: this run was started by a chain of %(depth)s workflow runs, deeper than the "
-                "limit of %(limit)s (system parameter workflow_engine.max_chain_depth).",
-                depth=depth, limit=max_depth,
-            ))
-        duplicate_since = None
-        if "idempotency_key" in values:
-            keys = [values.pop("idempotency_key")] * len(matches)
-        else:
-            keys = [self._event_key(event_type, acting_record, event_keys) for acting_record, event_keys in matches]
-            event = EVENT_TYPES.get(event_type)
-            # The key names the record: the creation of a record is an event no other repeats.
-            if self.duplicate_window_minutes and not (event and event.once_per_record):
-                duplicate_since = fields.Datetime.now() - timedelta(minutes=self.duplicate_window_minutes)
-        queued = self.execution_mode == "queued"
-        version = self.current_version_id
-        vals_list = [
-            {
-                "workflow_id": self.id,
-                "trigger_id": trigger.id,
-                "event_type": event_type,
-                "payload": jsondoc.plain(masked_event_keys(acting_record, event_keys)),
-                "version_id": version.id,
-                "res_model": acting_record._name if acting_record else False,
-                "res_id": acting_record.id,
-                "user_id": acting_record.env.uid,
-                "company_id": acting_record.env.company.id,
-                "depth": depth,
-                "idempotency_key": key,
-                "queue_backend": self.queue_backend,
-                **({"state": "pending"} if queued else {"state": "running", "attempt": 1,
-                                                        "started_at": fields.Datetime.now()}),
-                **values,
-            }
-            for (acting_record, event_keys), key in zip(matches, keys, strict=True)
-        ]
-        runs = self.env["workflow.run"].sudo()._insert(vals_list, duplicate_since=duplicate_since)
-        if len(runs) < len(vals_list):
-            inserted = set(runs.mapped("uuid"))
-            matches = [match for match, vals in zip(matches, vals_list, strict=True) if vals["uuid"] in inserted]
-            # A counter, not a write: duplicates are no change of the workflow worth tracking.
-            self.env.cr.execute(
-                "UPDATE workflow_workflow SET duplicate_count = COALESCE(duplicate_count, 0) + %s WHERE id = %s",
-                [len(vals_list) - len(runs), self.id],
-            )
-            self.invalidate_recordset(["duplicate_count"])
-        if queued:
-            pending = runs.filtered(lambda run: run.state == "pending")
-            if pending:
-                pending._wake_queue()
-            return runs
-        for run, (acting_record, event_keys) in zip(runs, matches, strict=True):
-            if run.state == "running":
-                run._execute(acting_record, build_context(acting_record, event_keys, acting_record.env.company))
-        return runs
-
-    def _event_key(self, event_type, record, event_keys):
-        """The default idempotency key of an event: its workflow, type, record and keys (the
-        written values, the message id, the custom payload). Keyed with the database secret:
-        the key is shown with the run, and a plain hash of values that the run shows masked
-        would give them away to anybody trying the few numbers that end in what the mask shows."""
-        identity = [self.id, event_type, record._name if record else None, record.id, event_keys]
-        digest = tools.hmac(self.env(su=True), "workflow_engine.event_key",
-                            json.dumps(identity, sort_keys=True, default=str))
-        return f"event:{digest[:40]}"
-
-    def _run_statistics(self, days):
-        if not self.ids:
-            return {}
-        self.env["workflow.run"].flush_model(["workflow_id", "state", "duration_ms", "create_date"])
-        self.env.cr.execute(
-            """
-            SELECT workflow_id,
-                   count(*),
-                   count(*) FILTER (WHERE state = 'success'),
-                   count(*) FILTER (WHERE state = 'partial'),
-                   count(*) FILTER (WHERE state = 'failed'),
-                   count(*) FILTER (WHERE state IN ('pending', 'running')),
-                   count(*) FILTER (WHERE state = 'skipped'),
-                   avg(duration_ms) FILTER (WHERE state IN ('success', 'partial', 'failed')),
-                   percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)
-                       FILTER (WHERE state IN ('success', 'partial', 'failed'))
-              FROM workflow_run
-             WHERE workflow_id IN %s AND create_date >= %s
-             GROUP BY workflow_id
-            """,
-            [tuple(self.ids), fields.Datetime.now() - timedelta(days=days)],
-        )
-        names = ("run_count", "success_count", "partial_count", "failed_count", "pending_count", "skipped_count",
-                 "avg_duration_ms", "p95_duration_ms")
-        return {row[0]: dict(zip(names, row[1:], strict=True)) for row in self.env.cr.fetchall()}
 
     def _to_document(self):
         """This workflow as a definition document (see engine.definition), with the ids of

@@ -13,7 +13,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import config
 
-from ..models.workflow_run import QUEUE_JOB_CHANNEL
+from ..models.workflow_run_queue_job import QUEUE_JOB_CHANNEL
 from . import test_workflow_queue, test_workflow_queue_workers
 
 RUNNER_LOCK = threading.Lock()

@@ -1,0 +1,33 @@
+"""The state machine of a run, apart from the ORM: which state a run is in after each of its
+actions' outcomes, which logged actions a resumed run does not run again, and whether a run
+stopped by a failure waits for another attempt, and how long."""
+
+SUCCESS = "success"
+PARTIAL = "partial"
+FAILED = "failed"
+
+
+def after_action(run_state, action_state, allow_failure):
+    """The run's state after an action that ended in ``action_state``, and whether the run
+    stops there: a failure the action allows makes the run partial and goes on; any other
+    failure stops it, failed (unless it is retried: see ``retry_delay``)."""
+    if action_state != FAILED:
+        return run_state, False
+    if allow_failure:
+        return PARTIAL, False
+    return FAILED, True
+
+
+def settled(action_state, allow_failure):
+    """Whether an action logged in an earlier attempt stays done when its run resumes: it
+    succeeded, or failed while allowed to. Only the others run again."""
+    return action_state == SUCCESS or (action_state == FAILED and allow_failure)
+
+
+def retry_delay(retryable, retry_count, max_retries, base_delay_seconds):
+    """Seconds before the next attempt of a run that a failed action stopped, or None when the
+    run fails for good: the failure is not temporary, or no retry is left. The delay doubles
+    with each retry (exponential backoff)."""
+    if not retryable or retry_count >= max_retries:
+        return None
+    return base_delay_seconds * 2**retry_count

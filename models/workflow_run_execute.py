@@ -1,0 +1,286 @@
+"""How a run executes: its actions in order, each action's outcome logged as an action run, and
+the run's state decided from them; immediately (in the transaction of the event) or queued
+(claimed runs, committing after every action)."""
+
+import contextlib
+import logging
+import time
+import traceback
+
+from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+from ..engine import jsondoc, runstate
+from ..engine.abbreviation import abbreviate
+from ..engine.exceptions import ActionError, WorkflowError
+from .record_context import build_context
+from .workflow_action import BATCHED_TYPES
+from .workflow_run import RUN_LOGGER
+from .workflow_workflow import RunCapabilityError
+
+_logger = logging.getLogger(RUN_LOGGER)
+
+
+class WorkflowRun(models.Model):
+    _inherit = "workflow.run"
+
+    def _execute(self, record, context):
+        """Run the workflow's actions in order on this running run's ``record`` (immediate
+        mode), and log the run with one action run per action (those after a stopping failure
+        skipped): see _run_actions.
+
+        ``record`` and ``context`` are in the run-as user's environment; ``self`` is
+        the engine's own bookkeeping and is written with superuser rights.
+        """
+        self.ensure_one()
+        if self._refuse_lost_capabilities():
+            return self
+        self._run_actions({self: record.with_context(workflow_depth=self.depth + 1)}, {self: context}, queued=False)
+        return self
+
+    def _execute_action(self, action, record, context, run_values=None, own_transaction=False):
+        """Run one action and return its action run's values (``run_values``: this run's part
+        of them, when the caller has them at hand).
+
+        The action runs in a savepoint, so that its failure undoes what it did and nothing
+        else; with ``own_transaction`` (a queued run's action, alone in a transaction that
+        holds nothing else to keep), a failure rolls the transaction back instead.
+        """
+        vals = self._action_run_vals(action, run_values)
+        start = time.perf_counter()
+        rendered, secrets = None, []
+        try:
+            with contextlib.nullcontext() if own_transaction else record.env.cr.savepoint():
+                rendered, secrets = action._render_input(self, context)
+                vals["output"] = action.with_env(record.env)._execute(record, rendered)
+            vals["state"] = "success"
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is logged on the run
+            if record.env.cr.closed:
+                raise  # the database connection is lost: no action failed, the worker did
+            if own_transaction:
+                record.env.cr.rollback()
+            error = exc if isinstance(exc, WorkflowError) else ActionError(str(exc))
+            _logger.info("workflow run %s: action %s failed: %s", self.uuid, action.id, error)
+            vals.update(
+                state="failed", error=str(error), error_code=error.code, traceback=traceback.format_exc(),
+                output=getattr(error, "output", None), retryable=getattr(error, "retryable", False),
+            )
+        vals["duration_ms"] = (time.perf_counter() - start) * 1000
+        return self._masked_action_run_vals(vals, rendered, secrets)
+
+    @api.model
+    def _masked_action_run_vals(self, vals, rendered, secrets):
+        vals["input"] = rendered
+        for key in ("input", "output", "error", "traceback"):
+            vals[key] = jsondoc.mask(vals.get(key), secrets)
+        # Stored abbreviated (engine.abbreviation): the action worked on whole values. The
+        # traceback, for Administrators, stays whole.
+        for key in ("input", "output", "error"):
+            vals[key] = abbreviate(jsondoc.plain(vals[key]))
+        return vals
+
+    def _action_run_defaults(self):
+        return {"run_id": self.id, "attempt": self.attempt, "company_id": self.company_id.id}
+
+    def _action_run_vals(self, action, run_values=None, **values):
+        return {
+            **(run_values or self._action_run_defaults()), "action_id": action.id, "name": action.name,
+            "action_type": action.action_type, "ordering": action.ordering, **values,
+        }
+
+    def _execute_queued(self):
+        """Run the actions of these claimed runs that have not settled yet (see _run_actions),
+        once their records are found, committing the outcome of each action as it ends.
+
+        The runs share a workflow, run-as user, company and depth. Each action runs for all
+        of them in turn, as one batch where its type allows (one write, one batch of notes:
+        see workflow.action._execute_many), and one commit keeps every run's outcome of it.
+        """
+        runs = self.filtered(lambda run: run.state == "running")
+        if not runs or runs._refuse_lost_capabilities():
+            return
+        if runs[0].res_model and runs[0].res_model not in self.env:
+            # Another model may have records with the same ids: the run acts on its own or on none.
+            runs._finish("failed", error_code="model_not_installed", error=self.env._(
+                "The model %s of the run's record is not installed (any more).", runs[0].res_model
+            ))
+            return
+        records, missing = runs._acting_records()
+        if missing:
+            for run in missing:
+                run._finish("failed", error=self.env._(
+                    "%(model)s record %(id)s no longer exists.", model=run.res_model, id=run.res_id
+                ))
+            # Kept now: a failed action alone in its transaction rolls it back (see _execute_step).
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            runs -= missing
+            if not runs:
+                return
+        company = records[runs[0]].env.company
+        contexts = {run: build_context(records[run], run.payload or {}, company) for run in runs}
+        for run, record in records.items():
+            records[run] = record.with_context(workflow_depth=run.depth + 1)
+        runs._run_actions(records, contexts, queued=True)
+
+    def _run_actions(self, records, contexts, queued):
+        """The run loop of both modes: run the actions of these running runs that have not
+        settled yet, in ordering, each run on its record of ``records`` with its context of
+        ``contexts``; log each action's outcome and end each run in the state the outcomes
+        decide (engine.runstate).
+
+        The modes differ only in what a step commits. Immediate (one run, in the transaction
+        of its event): each action runs in a savepoint, and the action runs are written with
+        the run's end. Queued (the runs claimed together, on a cursor they own): each action
+        runs for all the runs at once, and its outcome is committed as it ends, so that a crash
+        later keeps what was done and logged; a run stopped by a temporary failure waits in the
+        queue for another attempt.
+        """
+        settled, states = self._settled_actions()
+        # Read before the first commit, which empties the transaction's cache.
+        run_values = {run: run._action_run_defaults() for run in self}
+        durations = {run: run.duration_ms or 0 for run in self}
+        start = time.perf_counter()
+        # Immediate mode: the action runs, written with the run's end.
+        kept = []
+        runs = self
+        actions = self.workflow_id.action_ids
+        stepped = False
+        for index, action in enumerate(actions):
+            step = runs.filtered(lambda run, action=action: action.id not in settled[run])
+            if not step:
+                continue
+            if queued:
+                if stepped:
+                    # The runs own this cursor (see _execute_claimed_group): the outcome of each action
+                    # is kept as it ends; the last one's is kept with the end of the runs.
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                step._heartbeat(durations)
+            stepped = True
+            logs = step._execute_step(action, records, contexts, run_values, own_transaction=queued and len(step) == 1)
+            if queued:
+                if len(step) == 1 and logs[step]["state"] == "failed":
+                    # The failure rolled the transaction back, and the heartbeat's lock with it.
+                    step._heartbeat(durations)
+                self.env["workflow.action.run"].create(list(logs.values()))
+            else:
+                kept.extend(logs.values())
+            for run, log in logs.items():
+                durations[run] += log["duration_ms"]
+                states[run], stops = runstate.after_action(states[run], log["state"], action.allow_failure)
+                if not stops:
+                    continue
+                runs -= run
+                if queued and run._retry_later(log):
+                    continue
+                later_actions = actions[index + 1:].filtered(lambda later, run=run: later.id not in settled[run])
+                kept.extend(run._action_run_vals(later, state="skipped") for later in later_actions)
+                self.env["workflow.action.run"].create(kept)
+                kept = []
+                run._finish(
+                    "failed", error=f"{log['name']}: {log['error']}", error_code=log["error_code"],
+                    **({} if queued else {"duration_ms": (time.perf_counter() - start) * 1000}),
+                )
+        if not runs:
+            return
+        if queued:
+            runs._heartbeat(durations)
+            for state, finished in runs.grouped(states.get).items():
+                finished._finish(state)
+        else:
+            self.env["workflow.action.run"].create(kept)
+            runs._finish(states[runs], duration_ms=(time.perf_counter() - start) * 1000)
+
+    def _acting_records(self):
+        """The record of each of these runs (of one model), as their run-as user sees it in
+        their company, by run; and the runs whose record no longer exists."""
+        workflow = self.workflow_id
+        model = self[:1].res_model
+        # A run without a record (a custom event's payload alone) still needs an environment to
+        # act in; a run's model that is not installed is refused before (see _execute_queued).
+        records = self.env[model or "res.partner"].browse(
+            self.filtered("res_id").mapped("res_id") if model else ()
+        ).exists()
+        records = records.with_user(self[:1].user_id or workflow.run_as_user_id)
+        records = records.with_company(self[:1].company_id or records.env.company)
+        by_id = {record.id: record for record in records}
+        acting = {run: by_id.get(run.res_id, records.browse()) for run in self}
+        missing = self.filtered(lambda run: run.res_model and not acting[run])
+        return acting, missing
+
+    def _settled_actions(self):
+        """The ids of the actions of each of these runs that settled in an earlier attempt (they
+        succeeded, or failed while allowed to), by run; and each run's state so far."""
+        settled = {run: set() for run in self}
+        states = dict.fromkeys(self, "success")
+        # Only a resumed run has actions that settled in an earlier attempt.
+        for log in self.filtered(lambda run: run.attempt > 1).action_run_ids:
+            if runstate.settled(log.state, log.action_id.allow_failure):
+                settled[log.run_id].add(log.action_id.id)
+                states[log.run_id], _stops = runstate.after_action(
+                    states[log.run_id], log.state, log.action_id.allow_failure
+                )
+        return settled, states
+
+    def _execute_step(self, action, records, contexts, run_values, own_transaction=False):
+        """Run ``action`` for each of these runs, on its record of ``records`` with its context
+        of ``contexts``, and return each run's action run values.
+
+        Where the action allows, the runs' rendered configs run as one batch, in a savepoint;
+        should the batch fail, each run runs the action alone, so that a failure is logged on
+        its own run and undoes nothing of the others. ``own_transaction``: see _execute_action.
+        """
+        if len(self) == 1 or action.action_type not in BATCHED_TYPES or not self[0].res_model:
+            return {
+                run: run._execute_action(action, records[run], contexts[run], run_values[run],
+                                         own_transaction=own_transaction)
+                for run in self
+            }
+        start = time.perf_counter()
+        targets = records[self[0]].browse([records[run].id for run in self])
+        rendered = outputs = None
+        try:
+            rendered = [action._render_input(run, contexts[run]) for run in self]
+            configs = [config for config, _secrets in rendered]
+            if action._can_execute_many(targets, configs):
+                with self.env.cr.savepoint():
+                    outputs = action.with_env(targets.env)._execute_many(targets, configs)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise
+        except Exception as exc:  # noqa: BLE001 - each run tries alone and logs its own failure
+            _logger.info(
+                "workflow action %s failed as a batch of %s runs; each tries alone: %s", action.id, len(self), exc
+            )
+        if outputs is None:
+            return {
+                run: run._execute_action(action, records[run], contexts[run], run_values[run]) for run in self
+            }
+        duration_ms = (time.perf_counter() - start) * 1000 / len(self)
+        return {
+            run: self._masked_action_run_vals(
+                run._action_run_vals(action, run_values[run], state="success", output=output, duration_ms=duration_ms),
+                config, secrets,
+            )
+            for run, (config, secrets), output in zip(self, rendered, outputs, strict=True)
+        }
+
+    def _refuse_lost_capabilities(self):
+        """Fail this run, saying why, when its run-as user may no longer run the workflow:
+        nobody's lost rights are used."""
+        try:
+            self.workflow_id._check_run_capabilities()
+        except RunCapabilityError as exc:
+            self._finish("failed", error=str(exc), error_code=exc.code)
+            return True
+        return False
+
+    def _finish(self, state, error=False, error_code=False, **values):
+        self.write({
+            "state": state,
+            "finished_at": fields.Datetime.now(),
+            "next_attempt_at": False,
+            "error": error,
+            "error_code": error_code,
+            **values,
+        })
