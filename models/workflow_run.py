@@ -16,10 +16,11 @@ from odoo.tools import SQL
 from ..engine import jsondoc
 from ..engine.abbreviation import abbreviate
 from ..engine.exceptions import ActionError, WorkflowError
+from ..exceptions import RunCapabilityError
 from .record_context import build_context
 from .workflow_action import BATCHED_TYPES
 from .workflow_definition_mixin import MANAGER_GROUP
-from .workflow_workflow import QUEUE_BACKENDS, RunCapabilityError
+from .workflow_workflow import QUEUE_BACKENDS
 
 _logger = logging.getLogger(__name__)
 
