@@ -12,8 +12,7 @@
     "data": [
         "security/workflow_security.xml",
         "security/ir.model.access.csv",
-        "data/workflow_cron.xml",
-        "data/workflow_queue_cron.xml",
+        "data/ir_cron_data.xml",
         "wizard/workflow_execute_wizard_views.xml",
         "wizard/workflow_dry_run_wizard_views.xml",
         "wizard/workflow_export_wizard_views.xml",
