@@ -2,7 +2,7 @@
     "name": "Workflow Engine",
     "summary": "Automate CRM leads, deals and contacts with auditable "
     "trigger / condition / action workflows",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/CRM",
     "website": "https://github.com/workflow-engine/workflow_engine",
     "author": "Workflow Engine developers",
@@ -12,8 +12,7 @@
     "data": [
         "security/workflow_security.xml",
         "security/ir.model.access.csv",
-        "data/workflow_cron.xml",
-        "data/workflow_queue_cron.xml",
+        "data/ir_cron_data.xml",
         "wizard/workflow_execute_wizard_views.xml",
         "wizard/workflow_dry_run_wizard_views.xml",
         "wizard/workflow_export_wizard_views.xml",

@@ -18,7 +18,7 @@ from werkzeug.exceptions import (
 from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError
 from odoo.http import SessionExpiredException, request
 
-from ..models.workflow_workflow import IdempotencyConflict, InvalidDefinition
+from ..exceptions import IdempotencyConflict, InvalidDefinition
 
 API_PREFIX = "/api/v1/"
 API_AUTH = "workflow_api_key"

@@ -342,7 +342,7 @@ def _page(records, domain, limit, offset, serialize):
 
 def _timestamp(value):
     """An Odoo datetime (naive, in UTC) as ISO 8601 with its time zone."""
-    return f"{value.isoformat()}Z" if value else None
+    return f"{jsondoc.iso(value)}Z" if value else None
 
 
 def _run_summary(run):

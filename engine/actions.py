@@ -117,8 +117,10 @@ class Key:
 
 @dataclass(frozen=True)
 class ActionSchema:
-    """Keys of one action type's config; ``one_of`` lists keys of which one must be set."""
+    """One action type: its ``label`` for people, the keys of its config; ``one_of`` lists
+    keys of which one must be set."""
 
+    label: str
     required: dict
     optional: dict = field(default_factory=dict)
     one_of: tuple = ()
@@ -134,6 +136,7 @@ _ENTITY_ID = Key(kind="id")
 ACTION_TYPES = MappingProxyType(
     {
         "send_email": ActionSchema(
+            label="Send Email",
             required={"to": Key(), "subject": Key()},
             optional={
                 "template": Key(),
@@ -144,6 +147,7 @@ ACTION_TYPES = MappingProxyType(
             one_of=("template", "body"),
         ),
         "add_note": ActionSchema(
+            label="Add Note",
             required={"note": Key()},
             optional={
                 "entity_type": _ENTITY_TYPE,
@@ -152,10 +156,12 @@ ACTION_TYPES = MappingProxyType(
             },
         ),
         "update_field": ActionSchema(
+            label="Update Field",
             required={"field": Key(), "value": Key(kind="any")},
             optional={"entity_type": _ENTITY_TYPE, "entity_id": _ENTITY_ID},
         ),
         "enqueue_export": ActionSchema(
+            label="Enqueue Export",
             required={
                 "export_type": Key(choices=("csv",)),
                 "entity_type": _ENTITY_TYPE,
@@ -167,6 +173,7 @@ ACTION_TYPES = MappingProxyType(
             },
         ),
         "create_task": ActionSchema(
+            label="Create Task",
             required={"title": Key()},
             optional={
                 "description": Key(),
@@ -176,6 +183,7 @@ ACTION_TYPES = MappingProxyType(
             },
         ),
         "send_notification": ActionSchema(
+            label="Send Notification",
             required={"recipient": Key(), "message": Key()},
             optional={
                 "notification_type": Key(choices=("in_app",), default="in_app"),
@@ -183,6 +191,7 @@ ACTION_TYPES = MappingProxyType(
             },
         ),
         "call_webhook": ActionSchema(
+            label="Call Webhook",
             required={"url": Key(check=_check_url)},
             optional={
                 "method": Key(choices=HTTP_METHODS, default="POST"),

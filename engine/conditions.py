@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
 
+from . import jsondoc
 from .exceptions import ConditionError
 from .masking import reveal
 
@@ -474,7 +475,7 @@ def _json_safe(value):
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return jsondoc.iso(value)
     if isinstance(value, dict):
         return {str(key): _json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 READ_ONLY_KEYS = frozenset({"id", "run_count", "failed_run_count"})
+"""What a definition document holds that is no part of the definition: ids and run counters,
+accepted and ignored in what is saved, left out of the versions' snapshots."""
 # Integers are stored in PostgreSQL integer columns.
 MAX_INTEGER = 2**31 - 1
 

@@ -1,6 +1,9 @@
 """JSON documents that arrive as text (forms, XML-RPC clients) or as values (JSON-RPC)."""
 
 import json
+from datetime import date, datetime
+
+from .masking import MASK
 
 MAX_DEPTH = 100
 """How deeply arrays and objects may nest in a document the engine accepts. Python code
@@ -111,11 +114,19 @@ def plain(value):
     return json.loads(json.dumps(value, default=str))
 
 
-MASK = "••••••"
+def iso(value, timespec="auto"):
+    """``value`` as ISO 8601 text when it is a date, a datetime to ``timespec`` (as
+    ``datetime.isoformat`` takes it); any other value as is. JSON has no dates."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec=timespec)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def mask(value, secrets):
-    """``value`` with every occurrence of each of ``secrets`` (strings) in its strings masked."""
+    """``value`` with every occurrence of each of ``secrets`` (strings) in its strings
+    replaced by the mask that also stands for masked fields (engine.masking)."""
     secrets = [secret for secret in secrets if secret]
     if not secrets:
         return value

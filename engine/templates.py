@@ -30,6 +30,7 @@ from jinja2.meta import find_undeclared_variables
 from jinja2.runtime import Undefined, missing
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from . import jsondoc
 from .exceptions import TemplateError
 from .masking import Masked
 
@@ -51,6 +52,8 @@ MAX_POWER_BITS = 10_000
 BUILTIN_NAMES = frozenset({"today", "now"})
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
 PACED_FILTER = "workflow_paced"
+TIMESPEC = "seconds"
+"""Datetimes render to the second: what a person reads in a note or a subject."""
 """The filter put around every loop's sequence, which reads the clock at each step."""
 
 
@@ -164,11 +167,7 @@ def _bounded_range(*args):
 
 
 def _finalize(value):
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return "" if value is None else value
+    return "" if value is None else jsondoc.iso(value, TIMESPEC)
 
 
 def _repeated_length(left, right):
@@ -373,10 +372,8 @@ def _failed_variable(ast, variables, error):
 def _plain(value):
     if isinstance(value, Undefined):
         str(value)  # raises the tracked UndefinedError
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
     if isinstance(value, date):
-        return value.isoformat()
+        return jsondoc.iso(value, TIMESPEC)
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     if isinstance(value, dict):

@@ -71,16 +71,8 @@ BATCHED_TYPES = frozenset({"update_field", "add_note"})
 """Action types that run on many records at once (one write, one batch of notes) when a
 queue worker executes several runs of one workflow together."""
 
-ACTION_TYPES = [
-    ("send_email", "Send Email"),
-    ("add_note", "Add Note"),
-    ("update_field", "Update Field"),
-    ("enqueue_export", "Enqueue Export"),
-    ("create_task", "Create Task"),
-    ("send_notification", "Send Notification"),
-    ("call_webhook", "Call Webhook"),
-]
-
+ACTION_TYPE_SELECTION = [(key, schema.label) for key, schema in schemas.ACTION_TYPES.items()]
+"""The action types of engine.actions as a selection."""
 
 
 class WorkflowAction(models.Model):
@@ -89,6 +81,7 @@ class WorkflowAction(models.Model):
     _description = "Workflow Action"
     _order = "ordering, id"
     _json_fields = {"config": ConfigError}
+    _json_text_fields = {"config_text": "config"}
 
     workflow_id = fields.Many2one(
         "workflow.workflow", required=True, ondelete="cascade", index=True,
@@ -98,7 +91,7 @@ class WorkflowAction(models.Model):
         required=True, help="What this step does, as shown in the run log."
     )
     action_type = fields.Selection(
-        ACTION_TYPES, required=True, default="add_note",
+        ACTION_TYPE_SELECTION, required=True, default="add_note",
         help="What the action does. Its configuration keys depend on the type.",
     )
     ordering = fields.Integer(
@@ -109,8 +102,8 @@ class WorkflowAction(models.Model):
         "string may use placeholders such as {{lead.email}}, {{user.email}} or {{today+2}}.",
     )
     config_text = fields.Text(
-        string="Configuration (JSON)", compute="_compute_config_text",
-        inverse="_inverse_config_text",
+        string="Configuration (JSON)", compute="_compute_json_text",
+        inverse="_inverse_json_text",
         help="The configuration as JSON text.",
     )
     allow_failure = fields.Boolean(
@@ -118,17 +111,6 @@ class WorkflowAction(models.Model):
         "next action (the run ends as partial). Otherwise a failure stops the run.",
     )
     company_id = fields.Many2one(related="workflow_id.company_id", store=True)
-
-    @api.depends("config")
-    def _compute_config_text(self):
-        for action in self:
-            action.config_text = (
-                json.dumps(action.config, indent=2) if action.config else False
-            )
-
-    def _inverse_config_text(self):
-        for action in self:
-            action.config = action.config_text
 
     @api.constrains("action_type", "config")
     def _check_config(self):

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.osv import expression
 
 from ..engine import jsondoc
-from .workflow_action import ACTION_TYPES
+from .workflow_action import ACTION_TYPE_SELECTION
 
 
 class WorkflowActionRun(models.Model):
@@ -22,7 +22,7 @@ class WorkflowActionRun(models.Model):
         help="The action definition; kept empty once the action is deleted, the run log stays.",
     )
     name = fields.Char(readonly=True, help="The action's name when it ran.")
-    action_type = fields.Selection(ACTION_TYPES, readonly=True, help="The action's type when it ran.")
+    action_type = fields.Selection(ACTION_TYPE_SELECTION, readonly=True, help="The action's type when it ran.")
     ordering = fields.Integer(readonly=True, help="The action's place in the run.")
     state = fields.Selection(
         [("success", "Success"), ("failed", "Failed"), ("skipped", "Skipped")],

@@ -1,3 +1,5 @@
+import json
+
 from odoo import api, models
 from odoo.exceptions import AccessError
 
@@ -25,6 +27,22 @@ class WorkflowDefinitionMixin(models.AbstractModel):
 
     _json_fields = {}
     """JSON field name -> the engine error class that reports its syntax errors."""
+    _json_text_fields = {}
+    """Text field name -> the JSON field it shows and edits as indented JSON text (computed
+    by ``_compute_json_text``, written back by ``_inverse_json_text``)."""
+
+    @api.depends(lambda self: tuple(self._json_text_fields.values()))
+    def _compute_json_text(self):
+        for text_name, json_name in self._json_text_fields.items():
+            for record in self:
+                value = record[json_name]
+                record[text_name] = json.dumps(value, indent=2) if value else False
+
+    def _inverse_json_text(self):
+        # The text is parsed by write() (see _json_fields), as any JSON text sent to the field.
+        for text_name, json_name in self._json_text_fields.items():
+            for record in self:
+                record[json_name] = record[text_name]
 
     @api.model_create_multi
     def create(self, vals_list):

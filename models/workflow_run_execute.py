@@ -13,10 +13,10 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from ..engine import jsondoc, runstate
 from ..engine.abbreviation import abbreviate
 from ..engine.exceptions import ActionError, WorkflowError
+from ..exceptions import RunCapabilityError
 from .record_context import build_context
 from .workflow_action import BATCHED_TYPES
 from .workflow_run import RUN_LOGGER
-from .workflow_workflow import RunCapabilityError
 
 _logger = logging.getLogger(RUN_LOGGER)
 

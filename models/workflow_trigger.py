@@ -1,4 +1,3 @@
-import json
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
@@ -14,6 +13,7 @@ class WorkflowTrigger(models.Model):
     _description = "Workflow Trigger"
     _order = "sequence, id"
     _json_fields = {"conditions": dsl.ConditionError}
+    _json_text_fields = {"conditions_text": "conditions"}
 
     workflow_id = fields.Many2one(
         "workflow.workflow", required=True, ondelete="cascade", index=True,
@@ -39,8 +39,8 @@ class WorkflowTrigger(models.Model):
         "Empty means always.",
     )
     conditions_text = fields.Text(
-        string="Conditions (JSON)", compute="_compute_conditions_text",
-        inverse="_inverse_conditions_text",
+        string="Conditions (JSON)", compute="_compute_json_text",
+        inverse="_inverse_json_text",
         help="The conditions as JSON text. Combine leaves with \"and\", \"or\" and \"not\"; "
         "operators: eq, ne, gt, gte, lt, lte, in, not_in, contains, icontains, startswith, "
         "endswith; dotted paths such as lead.user_id.email reach related records.",
@@ -50,13 +50,6 @@ class WorkflowTrigger(models.Model):
     )
     company_id = fields.Many2one(related="workflow_id.company_id", store=True)
 
-    @api.depends("conditions")
-    def _compute_conditions_text(self):
-        for trigger in self:
-            trigger.conditions_text = (
-                json.dumps(trigger.conditions, indent=2) if trigger.conditions else False
-            )
-
     def _compute_display_name(self):
         labels = dict(self._fields["event_type"]._description_selection(self.env))
         for trigger in self:
@@ -64,10 +57,6 @@ class WorkflowTrigger(models.Model):
             if trigger.event_type == "custom" and trigger.custom_event:
                 label = f"{label}: {trigger.custom_event}"
             trigger.display_name = label
-
-    def _inverse_conditions_text(self):
-        for trigger in self:
-            trigger.conditions = trigger.conditions_text
 
     @api.constrains("conditions")
     def _check_conditions(self):

@@ -7,9 +7,6 @@ from odoo.exceptions import UserError
 
 from ..engine import snapshots
 
-SNAPSHOT_OMITTED_KEYS = ("id", "run_count", "failed_run_count")
-"""What a definition document holds that is no part of the definition itself."""
-
 
 class WorkflowVersion(models.Model):
     _name = "workflow.version"
@@ -101,12 +98,7 @@ class WorkflowVersion(models.Model):
 
     @api.model
     def _snapshot_of(self, workflow):
-        document = workflow._to_document()
-        for key in SNAPSHOT_OMITTED_KEYS:
-            document.pop(key, None)
-        for item in document["triggers"] + document["actions"]:
-            item.pop("id", None)
-        return json.loads(json.dumps(document))
+        return json.loads(json.dumps(workflow._to_document(read_only=False)))
 
     @api.model
     def _message_body(self, number, found):

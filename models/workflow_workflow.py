@@ -8,6 +8,7 @@ from ..engine import actions as action_schemas
 from ..engine import definition, jsondoc
 from ..engine.events import ENTITY_MODELS, EVENT_TYPES, WORKFLOW_MODELS, reserved_payload_keys
 from ..engine.exceptions import ConfigError, TemplateError
+from ..exceptions import IdempotencyConflict, InvalidDefinition, RunCapabilityError
 from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context
 from .workflow_definition_mixin import ADMIN_GROUP, MANAGER_GROUP
 
@@ -22,24 +23,6 @@ QUEUE_COUNTS = (
 QUEUE_SETTINGS = ("execution_mode", "queue_backend", *QUEUE_COUNTS)
 """How a workflow's runs are executed, kept, limited and retried: part of its definition document."""
 """The recent window of the run statistics shown on a workflow."""
-
-
-class IdempotencyConflict(UserError):
-    """An idempotency key was used again for a different request."""
-
-
-class RunCapabilityError(AccessError):
-    """The run-as user lost a right that the workflow's actions need; ``code`` is the run's error code."""
-
-    code = "capability_lost"
-
-
-class InvalidDefinition(ValidationError):
-    """A workflow definition document has errors; ``errors`` lists each with its path."""
-
-    def __init__(self, message, errors):
-        super().__init__(message)
-        self.errors = errors
 
 
 def _rpc_result(value):
@@ -105,11 +88,15 @@ class WorkflowWorkflow(models.Model):
         compute="_compute_version_count", string="Versions Count", help="How many definitions were saved."
     )
     run_count = fields.Integer(
-        compute="_compute_run_counts", string="Runs Count", help="How many times the workflow ran."
+        compute="_compute_run_counts", string="Runs Count (all time)",
+        help="How many runs the workflow has, of every state, since it was created (less those the "
+        "retention cron deleted).",
     )
     failed_run_count = fields.Integer(
-        compute="_compute_run_counts", string="Failed Runs",
-        help="How many runs failed: an action that was not allowed to fail did.",
+        compute="_compute_run_counts", string="Failed Runs (all time)",
+        help="How many of the workflow's runs failed (an action that was not allowed to fail did), "
+        "since it was created (less those the retention cron deleted); Failed (30 days) counts the "
+        "last 30 days only.",
     )
     execution_mode = fields.Selection(
         [("queued", "Queued"), ("immediate", "Immediate")], required=True, default="queued", tracking=True,
@@ -170,7 +157,7 @@ class WorkflowWorkflow(models.Model):
     )
     failed_count = fields.Integer(
         compute="_compute_run_statistics", string="Failed (30 days)",
-        help="Runs of the last 30 days that failed.",
+        help="Runs of the last 30 days that failed; Failed Runs (all time) counts them all.",
     )
     avg_duration_ms = fields.Float(
         compute="_compute_run_statistics", string="Average Duration (ms)",
@@ -414,12 +401,17 @@ class WorkflowWorkflow(models.Model):
         company = self.company_id or record_company or self.env.company
         return record.with_user(self.run_as_user_id).with_company(company)
 
-    def _to_document(self):
+    def _to_document(self, read_only=True):
         """This workflow as a definition document (see engine.definition), with the ids of
-        the workflow, its triggers and actions, and its run counters."""
+        the workflow, its triggers and actions, and its run counters; without ``read_only``,
+        the definition alone: none of those keys (definition.READ_ONLY_KEYS), and no count
+        of the workflow's runs made for them."""
         self.ensure_one()
-        return {
-            "id": self.id,
+
+        def with_id(record, values):
+            return {"id": record.id, **values} if read_only else values
+
+        document = with_id(self, {
             "name": self.name,
             "description": self.description or None,
             "active": self.active,
@@ -428,30 +420,29 @@ class WorkflowWorkflow(models.Model):
             "run_as_user_id": self.run_as_user_id.id or None,
             **{name: self[name] for name in QUEUE_SETTINGS},
             "triggers": [
-                {
-                    "id": trigger.id,
+                with_id(trigger, {
                     "event_type": trigger.event_type,
                     "custom_event": trigger.custom_event or None,
                     "conditions": trigger.conditions or None,
                     "active": trigger.active,
                     "sequence": trigger.sequence,
-                }
+                })
                 for trigger in self.trigger_ids
             ],
             "actions": [
-                {
-                    "id": action.id,
+                with_id(action, {
                     "name": action.name,
                     "action_type": action.action_type,
                     "ordering": action.ordering,
                     "config": action.config or None,
                     "allow_failure": action.allow_failure,
-                }
+                })
                 for action in self.action_ids
             ],
-            "run_count": self.run_count,
-            "failed_run_count": self.failed_run_count,
-        }
+        })
+        if read_only:
+            document.update(run_count=self.run_count, failed_run_count=self.failed_run_count)
+        return document
 
     @api.model
     def _from_document(self, document):

@@ -10,3 +10,4 @@ from . import test_workflow_queue_job
 from . import test_workflow_security
 from . import test_rest_concurrency
 from . import test_rest_malformed, test_rest_access, test_rest_schemathesis
+from . import test_migrations

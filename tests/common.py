@@ -4,7 +4,7 @@ import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, Command, api
 from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import TransactionCase, new_test_user
 from odoo.tests.common import BaseCase, get_db_name
@@ -73,6 +73,13 @@ class WorkflowCase(TransactionCase):
             "expected_revenue": 120000,
             "email_from": "buyer@acme.example.com",
             "partner_name": "Acme",
+        })
+
+    def new_outsider(self):
+        """A salesperson who sees every lead and is in no workflow group."""
+        return self.env["res.users"].create({
+            "name": "Outsider", "login": "outsider",
+            "groups_id": [Command.set(self.env.ref("sales_team.group_sale_salesman_all_leads").ids)],
         })
 
 

@@ -22,7 +22,7 @@ JSON_RPC_KINDS = {
     "odoo.exceptions.AccessError": "AccessError",
     "odoo.exceptions.UserError": "UserError",
     "odoo.exceptions.ValidationError": "UserError",
-    "odoo.addons.workflow_engine.models.workflow_workflow.IdempotencyConflict": "UserError",
+    "odoo.addons.workflow_engine.exceptions.IdempotencyConflict": "UserError",
 }
 
 

@@ -81,10 +81,7 @@ class TestWorkflowBackendViews(WorkflowCase):
         self.assertEqual(self.lead.with_user(self.user).workflow_run_count, 1)
 
     def test_users_outside_the_workflow_groups_see_no_smart_button(self):
-        outsider = self.env["res.users"].create({
-            "name": "Outsider", "login": "outsider",
-            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_salesman_all_leads").id])],
-        })
+        outsider = self.new_outsider()
         arch = self.env["crm.lead"].with_user(outsider).get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertNotIn("action_view_workflow_runs", arch)
 

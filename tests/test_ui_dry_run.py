@@ -130,10 +130,7 @@ class TestWorkflowDryRun(WorkflowCase):
             self.workflow.dry_run("workflow.run", 1)
         with self.assertRaises(UserError):
             self.workflow.dry_run("crm.lead", self.lead.id, ["not", "an", "object"])
-        outsider = self.env["res.users"].create({
-            "name": "Outsider", "login": "outsider",
-            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_salesman_all_leads").id])],
-        })
+        outsider = self.new_outsider()
         with self.assertRaises(AccessError):
             self.workflow.with_user(outsider).dry_run("crm.lead", self.lead.id)
 

@@ -6,7 +6,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.base.controllers.rpc import RPC_FAULT_CODE_ACCESS_ERROR
 
-from ..models.workflow_workflow import RunCapabilityError
+from ..exceptions import RunCapabilityError
 from .common import WorkflowCase
 from .rest_common import RestApiCase
 

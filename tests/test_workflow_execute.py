@@ -3,7 +3,7 @@ import json
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from odoo.addons.workflow_engine.models.workflow_workflow import IdempotencyConflict
+from odoo.addons.workflow_engine.exceptions import IdempotencyConflict
 
 from .common import WorkflowCase, example_1_values
 
@@ -56,10 +56,7 @@ class TestWorkflowExecute(WorkflowCase):
         self.assertEqual(self.lead.write_uid, self.manager)
 
     def test_user_without_workflow_group_cannot_execute(self):
-        outsider = self.env["res.users"].create({
-            "name": "Outsider", "login": "outsider",
-            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_salesman_all_leads").id])],
-        })
+        outsider = self.new_outsider()
         with self.assertRaises(AccessError):
             self.workflow.with_user(outsider).execute("crm.lead", self.lead.id)
 

@@ -2,6 +2,8 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
+from odoo.addons.workflow_engine.engine.definition import READ_ONLY_KEYS
+
 from .common import WorkflowCase, example_1_values
 
 
@@ -18,6 +20,19 @@ class TestWorkflowVersions(WorkflowCase):
         conditions = dict(trigger.conditions)
         conditions["and"] = [dict(conditions["and"][0], value=amount), conditions["and"][1]]
         workflow.write({"trigger_ids": [Command.update(trigger.id, {"conditions": conditions})]})
+
+    def test_saving_a_definition_counts_no_runs_and_its_snapshot_holds_no_read_only_key(self):
+        workflow = self._create()
+        workflow.execute("crm.lead", self.lead.id)
+        workflow.invalidate_recordset(["run_count", "failed_run_count"])
+        workflow.write({"priority": 20})
+        for name in ("run_count", "failed_run_count"):
+            self.assertFalse(self.env.cache.contains(workflow, workflow._fields[name]), f"{name} was computed")
+        snapshot = self._versions(workflow)[0].snapshot
+        self.assertEqual(snapshot["priority"], 20)
+        self.assertFalse(READ_ONLY_KEYS & set(snapshot))
+        for item in snapshot["triggers"] + snapshot["actions"]:
+            self.assertFalse(READ_ONLY_KEYS & set(item))
 
     def test_creating_then_changing_twice_leaves_three_versions_and_restoring_v1_is_v4(self):
         workflow = self._create()

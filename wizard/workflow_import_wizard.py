@@ -37,7 +37,7 @@ class WorkflowImportWizard(models.TransientModel):
                     "Workflow %(number)s of %(count)s: %(error)s",
                     number=index + 1, count=len(documents), error=exc.args[0],
                 )) from exc
-        action = self.env["ir.actions.act_window"]._for_xml_id("workflow_engine.workflow_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id("workflow_engine.workflow_workflow_action")
         if len(workflows) == 1:
             return dict(action, res_id=workflows.id, view_mode="form", views=[(False, "form")])
         return dict(action, domain=[("id", "in", workflows.ids)])

@@ -319,3 +319,7 @@ def test_split_filter_key_reads_the_operator_suffix():
     assert split_filter_key("created_at__gte") == ("created_at", "gte")
     assert split_filter_key("stage") == ("stage", "eq")
     assert split_filter_key("partner__name__contains") == ("partner__name", "contains")
+
+
+def test_every_action_type_has_a_label_for_its_selection():
+    assert all(schema.label for schema in ACTION_TYPES.values())

@@ -4,6 +4,7 @@ import pytest
 
 from engine import jsondoc
 from engine.exceptions import ConfigError
+from engine.masking import MASK
 
 
 def test_load_parses_text_and_passes_values_through():
@@ -27,10 +28,22 @@ def test_plain_turns_objects_into_json_values():
 def test_mask_hides_every_occurrence_of_each_secret():
     value = {"headers": {"Authorization": "Bearer s3cr3t"}, "body": ["s3cr3t", 1, "k3y and s3cr3t"]}
     assert jsondoc.mask(value, ["s3cr3t", "k3y", ""]) == {
-        "headers": {"Authorization": f"Bearer {jsondoc.MASK}"},
-        "body": [jsondoc.MASK, 1, f"{jsondoc.MASK} and {jsondoc.MASK}"],
+        "headers": {"Authorization": f"Bearer {MASK}"},
+        "body": [MASK, 1, f"{MASK} and {MASK}"],
     }
     assert jsondoc.mask(value, []) is value
+
+
+def test_iso_writes_dates_and_datetimes_as_iso_8601_and_leaves_other_values():
+    import datetime
+
+    moment = datetime.datetime(2026, 1, 2, 3, 4, 5, 678000)
+    assert jsondoc.iso(datetime.date(2026, 1, 2)) == "2026-01-02"
+    assert jsondoc.iso(moment) == "2026-01-02T03:04:05.678000"
+    assert jsondoc.iso(moment, "seconds") == "2026-01-02T03:04:05"
+    assert jsondoc.iso(moment.replace(microsecond=0)) == "2026-01-02T03:04:05"
+    assert jsondoc.iso("2026-01-02") == "2026-01-02"
+    assert jsondoc.iso(None) is None
 
 
 def test_value_errors_name_each_string_that_cannot_be_stored_and_each_too_deep_part():

@@ -86,7 +86,7 @@ function configKey(key) {
 }
 
 registry.category("web_tour.tours").add("workflow_engine_example_1", {
-    url: "/odoo/action-workflow_engine.workflow_action",
+    url: "/odoo/action-workflow_engine.workflow_workflow_action",
     steps: () => [
         {
             content: "Create a workflow",
