@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite of workflow_engine:
 #   lint (ruff, pylint-odoo), the pure-Python engine suite, and, when Odoo 18.0 is
-#   importable, the Odoo suite on fresh databases (installed without and with demo data).
+#   importable, the Odoo suite on fresh databases (installed without and with demo data), and
+#   the upgrade check (scripts/upgrade_check.sh: a database of the previous release upgrades in
+#   place with -u workflow_engine, every row kept and its queued runs still executing).
 # It also runs Odoo's own crm, mail and base_automation suites with the addon installed, without
 # and with demo data, to show the addon breaks none of them (about 20 minutes); --quick leaves
 # them out.
@@ -127,6 +129,15 @@ if [ "$WITH_QUEUE_JOB" = 1 ]; then
         -i workflow_engine,queue_job --without-demo=all --test-enable --test-tags=workflow_queue_job/workflow_engine
 else
     echo "!!! SKIPPED: the queue_job backend's tests: OCA queue_job could not be downloaded from PyPI."
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+fi
+# One check, counted as one test: a database of the previous release, upgraded with this checkout.
+say "Upgrade check (scripts/upgrade_check.sh)"
+DATABASES+=("wf_test_upgrade_$$")
+if WORKFLOW_DB_HOST=$DB_HOST WORKFLOW_DB_PORT=$DB_PORT WORKFLOW_DB_USER=$DB_USER WORKFLOW_RUN_DIR=$RUN_DIR \
+    WORKFLOW_UPGRADE_DB="wf_test_upgrade_$$" "$ADDON_DIR/scripts/upgrade_check.sh"; then
+    TOTAL_PASSED=$((TOTAL_PASSED + 1))
+else
     TOTAL_FAILED=$((TOTAL_FAILED + 1))
 fi
 if [ "$WITH_ODOO_SUITES" = 1 ]; then
