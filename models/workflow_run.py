@@ -225,16 +225,16 @@ class WorkflowRun(models.Model):
         ids = dict(self.env.cr.fetchall())
         inserted = [row for row in rows if row["uuid"] in ids]
         runs = self.browse(ids[row["uuid"]] for row in inserted)
-        # What the ORM's create caches: the new runs are read without a query.
+        # What the ORM's create caches: the new runs are read without a query, and the records they
+        # point to that hold their runs in cache (workflow.run_ids) hold the new ones too.
         stored = [field for name, field in self._fields.items() if field.store and name != "id"]
         for field in stored:
-            self.env.cache.update(runs, field, [field.convert_to_cache(row.get(field.name), runs) for row in inserted])
+            values = [field.convert_to_cache(row.get(field.name), runs) for row in inserted]
+            self.env.cache.update(runs, field, values)
+            if field.type == "many2one":
+                for run, value in zip(runs, values, strict=True):
+                    field._update_inverses(run, value)
         runs.modified([field.name for field in stored], create=True)
-        # The records these runs point to may hold their runs in cache (workflow.run_ids): read them again.
-        for field in stored:
-            for inverse in self.pool.field_inverses[field]:
-                targets = {row[field.name] for row in inserted if row.get(field.name)}
-                self.env[inverse.model_name].browse(targets).invalidate_recordset([inverse.name])
         return runs
 
     @api.model

@@ -1,0 +1,82 @@
+"""workflow.run._insert writes runs with one INSERT instead of the ORM's create: it stays only
+as long as it leaves the database, the ORM cache and every computed field as create() does, for
+every field of workflow.run, including fields added later."""
+
+from odoo import Command, fields
+from odoo.tests import tagged
+
+from .common import WorkflowCase
+
+DIFFERENT_BY_NATURE = frozenset({"id", "uuid", "idempotency_key", "display_name"})
+"""What two runs created alike still differ in: their identity."""
+LEFT_OUT = object()
+
+
+@tagged("post_install", "-at_install")
+class TestRunInsert(WorkflowCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.workflow = cls.Workflow.create({
+            "name": "Queued", "execution_mode": "queued",
+            "trigger_ids": [Command.create({"event_type": "custom", "custom_event": "x"})],
+            "action_ids": [Command.create({"name": "Note", "action_type": "add_note", "config": {"note": "n"}})],
+        })
+
+    def run_vals(self, key, **values):
+        vals = {
+            "workflow_id": self.workflow.id, "trigger_id": self.workflow.trigger_ids.id, "event_type": "custom",
+            "payload": {"amount": 3, "nested": {"list": [1, "two"]}}, "version_id": self.workflow.current_version_id.id,
+            "res_model": "crm.lead", "res_id": self.lead.id, "user_id": self.manager.id,
+            "company_id": self.env.company.id, "depth": 1, "idempotency_key": key, "queue_backend": "cron",
+            "explanation": {"result": True, "summary": "always"}, **values,
+        }
+        return {name: value for name, value in vals.items() if value is not LEFT_OUT}
+
+    def values_of(self, run):
+        """Every field of ``run``, relations as ids, as the ORM returns them now."""
+        return {
+            name: run[name].ids if field.relational else run[name]
+            for name, field in run._fields.items() if name not in DIFFERENT_BY_NATURE
+        }
+
+    def assert_alike(self, values):
+        runs = self.env["workflow.run"].sudo()
+        self.workflow.run_ids  # noqa: B018 - the workflow's one2many is in cache before the runs exist
+        created = runs.create(self.run_vals("created", **values))
+        inserted = runs._insert([self.run_vals("inserted", **values)])
+        self.assertEqual(len(inserted), 1)
+        # From the cache, as the caller reads them right after the insert: every stored field is
+        # there, as after create, and holds the same value.
+        uncached = {
+            run.idempotency_key: [name for name, field in run._fields.items()
+                                  if field.store and name != "id" and not self.env.cache.contains(run, field)]
+            for run in (created, inserted)
+        }
+        self.assertEqual(uncached, {"created": [], "inserted": []}, "stored fields that are not in cache")
+        self.assertEqual(self.values_of(inserted), self.values_of(created))
+        self.assertIn(inserted, self.workflow.run_ids)
+        # From the database.
+        self.env.invalidate_all()
+        self.assertEqual(self.values_of(inserted), self.values_of(created))
+        rows = {}
+        for run in (created, inserted):
+            self.env.cr.execute("SELECT * FROM workflow_run WHERE id = %s", [run.id])
+            columns = [column.name for column in self.env.cr.description]
+            row = dict(zip(columns, self.env.cr.fetchone(), strict=True))
+            rows[run] = {name: value for name, value in row.items() if name not in DIFFERENT_BY_NATURE}
+        self.assertEqual(rows[inserted], rows[created])
+
+    def test_a_pending_run_is_inserted_as_create_would_create_it(self):
+        self.assert_alike({"state": "pending"})
+
+    def test_a_running_run_with_its_start_is_inserted_as_create_would_create_it(self):
+        self.assert_alike({"state": "running", "attempt": 1, "started_at": fields.Datetime.now()})
+
+    def test_a_failed_run_without_record_is_inserted_as_create_would_create_it(self):
+        self.assert_alike({
+            "state": "failed", "res_model": False, "res_id": 0, "error": "Stopped", "error_code": "chain_too_deep",
+        })
+
+    def test_a_run_left_to_its_defaults_is_inserted_as_create_would_create_it(self):
+        self.assert_alike({"state": LEFT_OUT, "queue_backend": LEFT_OUT})
