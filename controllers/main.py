@@ -20,9 +20,9 @@ from odoo.http import request
 
 from ..engine import jsondoc
 from ..engine.definition import MAX_INTEGER, integer_error, is_record_id
-from ..engine.events import EVENT_TYPES, WORKFLOW_MODELS, reserved_payload_keys
-from ..models.workflow_definition_mixin import ADMIN_GROUP
-from ..models.workflow_run import RUN_STATES
+from ..engine.events import EVENT_TYPES, reserved_payload_keys, workflow_model_problem
+from ..engine.runstate import RUN_STATES
+from ..groups import ADMIN_GROUP
 from .errors import API_AUTH, ApiError, mark_api_endpoint
 
 MAX_REQUEST_SIZE = 1024 * 1024
@@ -269,9 +269,9 @@ def _target_record(reference, path=""):
     """The record that ``reference`` (``{"res_model", "res_id"}`` at ``path``) names, which
     the API user must be able to read, and which is no record of the engine's own."""
     res_model = reference["res_model"]
-    if res_model not in WORKFLOW_MODELS:
-        message = f"workflows act only on {', '.join(sorted(WORKFLOW_MODELS))}, not on {res_model!r}"
-        raise _invalid_request([{"path": _join(path, "res_model"), "message": message}])
+    problem = workflow_model_problem(res_model)
+    if problem:
+        raise _invalid_request([{"path": _join(path, "res_model"), "message": problem}])
     return _visible_record(res_model, reference["res_id"])
 
 

@@ -59,6 +59,13 @@ CONTEXT_NAMES = frozenset({"record", "user", "company", "today", "now", *ENTITY_
 never stands for them."""
 
 
+def workflow_model_problem(res_model):
+    """Why workflows may not act on the model ``res_model``, or None when they may (WORKFLOW_MODELS)."""
+    if res_model in WORKFLOW_MODELS:
+        return None
+    return f"workflows act only on {', '.join(sorted(WORKFLOW_MODELS))}, not on {res_model!r}"
+
+
 def reserved_payload_keys(payload):
     """The keys of an event ``payload`` that are names of the context (CONTEXT_NAMES), sorted."""
     return sorted(CONTEXT_NAMES & payload.keys()) if isinstance(payload, dict) else []

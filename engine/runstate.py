@@ -6,6 +6,16 @@ SUCCESS = "success"
 PARTIAL = "partial"
 FAILED = "failed"
 
+RUN_STATES = [
+    ("pending", "Pending"),
+    ("running", "Running"),
+    (SUCCESS, "Success"),
+    (PARTIAL, "Partial"),
+    (FAILED, "Failed"),
+    ("skipped", "Skipped"),
+]
+"""Every state of a run with its label: workflow.run's selection, the REST API's filter."""
+
 
 def after_action(run_state, action_state, allow_failure):
     """The run's state after an action that ended in ``action_state``, and whether the run

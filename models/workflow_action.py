@@ -16,8 +16,8 @@ from ..engine import actions as schemas
 from ..engine import templates, urls
 from ..engine.events import ENTITY_MODELS
 from ..engine.exceptions import ActionError, ConfigError, WorkflowError
+from ..groups import ADMIN_GROUP, MANAGER_GROUP
 from .record_context import field_name, shown_value
-from .workflow_definition_mixin import ADMIN_GROUP, MANAGER_GROUP
 
 _logger = logging.getLogger(__name__)
 

@@ -4,9 +4,7 @@ from odoo import api, models
 from odoo.exceptions import AccessError
 
 from ..engine import jsondoc
-
-ADMIN_GROUP = "workflow_engine.group_workflow_admin"
-MANAGER_GROUP = "workflow_engine.group_workflow_manager"
+from ..groups import ADMIN_GROUP
 
 
 class WorkflowDefinitionMixin(models.AbstractModel):
@@ -47,6 +45,7 @@ class WorkflowDefinitionMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         self._check_may_change(self._workflows_of_vals(vals_list))
+        self._check_vals(vals_list)
         self.env.registry.clear_cache()
         records = super(WorkflowDefinitionMixin, self._deferring_versions()).create(
             [self._parse_json_vals(vals) for vals in vals_list]
@@ -56,6 +55,7 @@ class WorkflowDefinitionMixin(models.AbstractModel):
 
     def write(self, vals):
         self._check_may_change(self._definition_workflows() | self._workflows_of_vals([vals]))
+        self._check_vals([vals])
         self.env.registry.clear_cache()
         result = super(WorkflowDefinitionMixin, self._deferring_versions()).write(self._parse_json_vals(vals))
         self._save_versions(self._definition_workflows())
@@ -96,6 +96,11 @@ class WorkflowDefinitionMixin(models.AbstractModel):
                     "%(user)s may change it.",
                     workflow=workflow.name, user=workflow.run_as_user_id.name,
                 ))
+
+    @api.model
+    def _check_vals(self, vals_list):
+        """Refuse values that the current user, who may change these workflows, may not save
+        (checked before anything is written, once _check_may_change allowed the change)."""
 
     def _deferring_versions(self):
         # A form saves a workflow with its triggers and actions in one write: the nested

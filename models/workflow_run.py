@@ -9,8 +9,9 @@ from odoo.tools import SQL
 from ..engine import jsondoc
 from ..engine.abbreviation import abbreviate
 from ..engine.events import EVENT_TYPES
+from ..engine.runstate import RUN_STATES
+from ..groups import MANAGER_GROUP
 from .record_context import build_context, masked_event_keys
-from .workflow_definition_mixin import MANAGER_GROUP
 from .workflow_workflow import QUEUE_BACKENDS
 
 RUN_LOGGER = __name__
@@ -25,14 +26,6 @@ DEFAULT_MAX_CHAIN_DEPTH = 5
 """Runs a chain of runs may hold (system parameter workflow_engine.max_chain_depth): a run
 started by the actions of another run is one level deeper; past the limit it fails, which stops loops."""
 
-RUN_STATES = [
-    ("pending", "Pending"),
-    ("running", "Running"),
-    ("success", "Success"),
-    ("partial", "Partial"),
-    ("failed", "Failed"),
-    ("skipped", "Skipped"),
-]
 
 
 class WorkflowRun(models.Model):
@@ -260,7 +253,7 @@ class WorkflowRun(models.Model):
     @api.model
     def _start_run(self, workflow, record, event_type, event_keys, idempotency_key=None):
         """Evaluate the triggers of ``workflow`` against ``record`` and run its actions when one holds."""
-        acting_record = workflow._acting_record(record)
+        acting_record = workflow._acting_records(record)
         context = build_context(acting_record, event_keys, company=acting_record.env.company)
         trigger, explanation = workflow.trigger_ids.filtered("active")._evaluate(context)
         # Stored abbreviated (engine.abbreviation): the conditions were evaluated on whole values.

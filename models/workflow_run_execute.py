@@ -107,7 +107,7 @@ class WorkflowRun(models.Model):
                 "The model %s of the run's record is not installed (any more).", runs[0].res_model
             ))
             return
-        records, missing = runs._acting_records()
+        records, missing = runs._records_to_act_on()
         if missing:
             for run in missing:
                 run._finish("failed", error=self.env._(
@@ -192,7 +192,7 @@ class WorkflowRun(models.Model):
             self.env["workflow.action.run"].create(kept)
             runs._finish(states[runs], duration_ms=(time.perf_counter() - start) * 1000)
 
-    def _acting_records(self):
+    def _records_to_act_on(self):
         """The record of each of these runs (of one model), as their run-as user sees it in
         their company, by run; and the runs whose record no longer exists."""
         workflow = self.workflow_id
@@ -202,8 +202,7 @@ class WorkflowRun(models.Model):
         records = self.env[model or "res.partner"].browse(
             self.filtered("res_id").mapped("res_id") if model else ()
         ).exists()
-        records = records.with_user(self[:1].user_id or workflow.run_as_user_id)
-        records = records.with_company(self[:1].company_id or records.env.company)
+        records = workflow._acting_records(records, user=self[:1].user_id, company=self[:1].company_id)
         by_id = {record.id: record for record in records}
         acting = {run: by_id.get(run.res_id, records.browse()) for run in self}
         missing = self.filtered(lambda run: run.res_model and not acting[run])

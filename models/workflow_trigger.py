@@ -115,7 +115,7 @@ class WorkflowTrigger(models.Model):
                     continue
                 key = (run_as_id, company_id, index)
                 if key not in contexts:
-                    acting_record = workflow._acting_record(record)
+                    acting_record = workflow._acting_records(record)
                     contexts[key] = (
                         acting_record,
                         build_context(acting_record, event_keys, acting_record.env.company, memoize=True),

@@ -6,11 +6,11 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import actions as action_schemas
 from ..engine import definition, jsondoc
-from ..engine.events import ENTITY_MODELS, EVENT_TYPES, WORKFLOW_MODELS, reserved_payload_keys
+from ..engine.events import ENTITY_MODELS, EVENT_TYPES, reserved_payload_keys, workflow_model_problem
 from ..engine.exceptions import ConfigError, TemplateError
 from ..exceptions import IdempotencyConflict, InvalidDefinition, RunCapabilityError
+from ..groups import ADMIN_GROUP, MANAGER_GROUP
 from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context
-from .workflow_definition_mixin import ADMIN_GROUP, MANAGER_GROUP
 
 STATISTICS_DAYS = 30
 XMLRPC_PREFIX = "/xmlrpc/"
@@ -234,16 +234,11 @@ class WorkflowWorkflow(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            self._check_run_as_choice(vals)
         workflows = super().create(vals_list)
         workflows._check_saving_user_capabilities()
         return workflows
 
     def write(self, vals):
-        # Whose workflow it is comes first: the refusal names the run-as user.
-        self._check_may_change(self)
-        self._check_run_as_choice(vals)
         result = super().write(vals)
         self._check_saving_user_capabilities()
         return result
@@ -339,16 +334,18 @@ class WorkflowWorkflow(models.Model):
         return action
 
     @api.model
-    def _check_run_as_choice(self, vals):
+    @api.model
+    def _check_vals(self, vals_list):
         """Only Workflow Administrators may lend another user's rights to a workflow, and a
         workflow always runs as a named user."""
-        if "run_as_user_id" in vals and not vals["run_as_user_id"]:
-            raise ValidationError(self.env._("run_as_user_id: a workflow always runs as a named user."))
-        run_as_id = vals.get("run_as_user_id")
-        if run_as_id and run_as_id != self.env.uid and not self.env.su and not self.env.user.has_group(ADMIN_GROUP):
-            raise AccessError(self.env._(
-                "Only Workflow Administrators may make a workflow run as another user than themselves."
-            ))
+        for vals in vals_list:
+            if "run_as_user_id" in vals and not vals["run_as_user_id"]:
+                raise ValidationError(self.env._("run_as_user_id: a workflow always runs as a named user."))
+            run_as_id = vals.get("run_as_user_id")
+            if run_as_id and run_as_id != self.env.uid and not self.env.su and not self.env.user.has_group(ADMIN_GROUP):
+                raise AccessError(self.env._(
+                    "Only Workflow Administrators may make a workflow run as another user than themselves."
+                ))
 
     def action_view_versions(self):
         self.ensure_one()
@@ -395,11 +392,14 @@ class WorkflowWorkflow(models.Model):
                     user=user.name, problem=problem,
                 ))
 
-    def _acting_record(self, record):
-        """``record`` as the run-as user sees it, in the workflow's (or the record's) company."""
-        record_company = record.company_id if "company_id" in record._fields else None
-        company = self.company_id or record_company or self.env.company
-        return record.with_user(self.run_as_user_id).with_company(company)
+    def _acting_records(self, records, user=None, company=None):
+        """``records`` as the run-as user (or ``user``) sees them, in ``company``: by default the
+        workflow's, else that of the records (of one company), else the current one. The one way
+        the engine reads and acts on a record with somebody's rights."""
+        if not company:
+            record_company = records[:1].company_id if "company_id" in records._fields else None
+            company = self.company_id or record_company or self.env.company
+        return records.with_user(user or self.run_as_user_id).with_company(company)
 
     def _to_document(self, read_only=True):
         """This workflow as a definition document (see engine.definition), with the ids of
@@ -551,7 +551,7 @@ class WorkflowWorkflow(models.Model):
         """
         self.ensure_one()
         record = self._manual_target(res_model, res_id, payload)
-        acting_record = self._acting_record(record)
+        acting_record = self._acting_records(record)
         context = build_context(acting_record, payload or {}, company=acting_record.env.company)
         triggers = self.trigger_ids.filtered("active")
         trigger, explanation = triggers._evaluate(context)
@@ -658,11 +658,9 @@ class WorkflowWorkflow(models.Model):
     @api.model
     def _check_workflow_model(self, res_model):
         """``res_model``, refused with a UserError unless workflows may act on it (WORKFLOW_MODELS)."""
-        if res_model not in WORKFLOW_MODELS:
-            raise UserError(self.env._(
-                "res_model: workflows act only on %(models)s, not on %(model)r.",
-                models=", ".join(sorted(WORKFLOW_MODELS)), model=res_model,
-            ))
+        problem = workflow_model_problem(res_model)
+        if problem:
+            raise UserError(self.env._("res_model: %s.", problem))
         return res_model
 
     @api.model

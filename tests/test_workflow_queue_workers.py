@@ -169,11 +169,7 @@ class TestQueueWorkers(CommittingCase):
 
     def test_a_run_whose_worker_is_killed_resumes_without_repeating_committed_actions(self):
         self._queue_a_run_that_writes_the_lead()
-        dsn = connection_info_for(get_db_name())[1]
-        blocker = psycopg2.connect(**dsn)
-        killer = psycopg2.connect(**dsn)
-        killer.autocommit = True
-        try:
+        with self._blocker_and_watcher() as (blocker, killer):
             # The lead is locked: the worker commits its first action, then waits on the second.
             blocker.cursor().execute("SELECT id FROM crm_lead WHERE id = %s FOR UPDATE", [self.lead_id])
             worker = self._in_thread(self._worker, [])
@@ -181,9 +177,6 @@ class TestQueueWorkers(CommittingCase):
             killer.cursor().execute("SELECT pg_terminate_backend(%s)", [waiting_pid])
             blocker.rollback()
             self._join([worker])
-        finally:
-            blocker.close()
-            killer.close()
 
         with self._env() as env:
             run = self._runs(env)
@@ -208,11 +201,7 @@ class TestQueueWorkers(CommittingCase):
 
     def test_a_deadlock_is_reported_as_a_deadlock_and_the_run_tried_again(self):
         self._queue_a_run_that_writes_the_lead()
-        dsn = connection_info_for(get_db_name())[1]
-        blocker = psycopg2.connect(**dsn)
-        watcher = psycopg2.connect(**dsn)
-        watcher.autocommit = True
-        try:
+        with self._blocker_and_watcher() as (blocker, watcher):
             cursor = blocker.cursor()
             # The worker, waiting first, is the one whose deadlock check finds the cycle.
             cursor.execute("SET deadlock_timeout = '60s'")
@@ -224,9 +213,6 @@ class TestQueueWorkers(CommittingCase):
                 cursor.execute("SELECT id FROM workflow_run WHERE workflow_id = %s FOR UPDATE", [self.workflow_id])
                 blocker.rollback()
                 self._join([worker])
-        finally:
-            blocker.close()
-            watcher.close()
         with self._env() as env:
             run = self._runs(env)
             self.assertEqual((run.state, run.error_code), ("pending", "deadlock"))
@@ -250,6 +236,20 @@ class TestQueueWorkers(CommittingCase):
                 "action_type": "update_field", "config": {"field": "priority", "value": "2"},
             })
             env["workflow.workflow"].emit_event("queue.workers", {"n": 1}, env["crm.lead"].browse(self.lead_id))
+
+    @contextmanager
+    def _blocker_and_watcher(self):
+        """Two connections of their own to the test database: one to hold locks in a transaction,
+        one in autocommit to watch (or end) the worker's backend."""
+        dsn = connection_info_for(get_db_name())[1]
+        blocker = psycopg2.connect(**dsn)
+        watcher = psycopg2.connect(**dsn)
+        watcher.autocommit = True
+        try:
+            yield blocker, watcher
+        finally:
+            blocker.close()
+            watcher.close()
 
     def _wait_for_lock_waiter(self, connection):
         deadline = time.monotonic() + 60
