@@ -413,9 +413,14 @@ class TestWorkflowQueue(WorkflowCase):
             (40, "pending"),
         ])
         defaulted_runs = self._runs_aged(defaulted, [(50, "success"), (150, "success")])
+        logs = self.env["workflow.action.run"].sudo().create([
+            {"run_id": run.id, "name": "Logged", "action_type": "add_note", "state": "success"}
+            for run in runs[:2]
+        ])
         deleted = self.Run._cron_delete_expired(batch_size=2)
         self.assertEqual(deleted, 5)
         self.assertEqual(runs.exists(), runs[0] | runs[4] | runs[6])
+        self.assertEqual(logs.exists(), logs[0], "the action runs went with their run")
         self.assertEqual(defaulted_runs.exists(), defaulted_runs[0], "the company's default applies")
 
     def test_statistics_count_the_outcomes_and_time_the_runs(self):
