@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from . import templates, urls
+from . import templates, timing, urls
 from .exceptions import ConfigError, TemplateError
 
 __all__ = [
@@ -124,6 +124,8 @@ class ActionSchema:
     required: dict
     optional: dict = field(default_factory=dict)
     one_of: tuple = ()
+    check: Callable | None = None
+    """Extra check ``check(config, path, rendered)`` of rules across keys, raising ConfigError."""
 
     @property
     def keys(self):
@@ -200,6 +202,16 @@ ACTION_TYPES = MappingProxyType(
                 "timeout": Key(kind="number", check=_check_timeout),
             },
         ),
+        "wait": ActionSchema(
+            label="Wait",
+            required={},
+            optional={
+                "duration": Key(kind="dict", check=timing.check_duration),
+                "until": Key(check=timing.check_until),
+                "time_of_day": Key(check=timing.check_time_of_day),
+            },
+            check=timing.check_wait,
+        ),
     }
 )
 
@@ -240,6 +252,8 @@ def _check_config(action_type, config, rendered):
             _check_value(spec, config[key], f"{CONFIG_PATH}.{key}", required, rendered)
     if schema.one_of and not any(config.get(key) for key in schema.one_of):
         raise ConfigError(f"needs one of {_quoted(schema.one_of)}", CONFIG_PATH)
+    if schema.check:
+        schema.check(config, CONFIG_PATH, rendered)
 
 
 def validate_config(action_type, config):

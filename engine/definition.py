@@ -7,13 +7,16 @@ The REST API reads and returns them, and so will the UI's export and import::
      "max_retries": 3, "retry_delay_seconds": 10, "duplicate_window_minutes": 10,
      "max_runs_per_minute": 0, "max_runs_per_record_per_hour": 0,
      "retention_days": 0, "failed_retention_days": 0,
+     "exit_conditions": {...}, "single_active_run": false,
      "triggers": [{"event_type": "deal.stage_changed", "custom_event": null,
-                   "conditions": {...}, "active": true, "sequence": 10}],
+                   "conditions": {...}, "active": true, "sequence": 10,
+                   "entity_type": null, "date_field": null, "date_offset": null, "date_offset_unit": null}],
      "actions": [{"name": "...", "action_type": "send_email", "ordering": 1,
                   "config": {...}, "allow_failure": false}]}
 
 Only ``name`` is required in a workflow, ``event_type`` in a trigger, ``name`` and
-``action_type`` in an action. The read-only keys of a returned document (``id``, the run
+``action_type`` in an action; a ``date.reached`` trigger also needs its DATE_TRIGGER_KEYS,
+which other triggers leave null. The read-only keys of a returned document (``id``, the run
 counters) are accepted and ignored, so a document read can be sent back as it is.
 
 ``validate`` lists every error of a document, each with the path of the bad value
@@ -22,11 +25,12 @@ it can fix them all at once.
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 from . import actions as action_schemas
 from . import conditions as dsl
-from . import jsondoc
-from .events import EVENT_TYPES
+from . import jsondoc, timing
+from .events import ENTITY_MODELS, EVENT_TYPES
 from .exceptions import WorkflowError
 
 __all__ = [
@@ -73,6 +77,8 @@ WORKFLOW_KEYS = {
     "max_runs_per_record_per_hour": _Key("count"),
     "retention_days": _Key("count"),
     "failed_retention_days": _Key("count"),
+    "exit_conditions": _Key("json"),
+    "single_active_run": _Key("boolean"),
     "triggers": _Key("list"),
     "actions": _Key("list"),
 }
@@ -82,7 +88,15 @@ TRIGGER_KEYS = {
     "conditions": _Key("json"),
     "active": _Key("boolean"),
     "sequence": _Key("integer"),
+    "entity_type": _Key("text", nullable=True, choices=tuple(ENTITY_MODELS)),
+    "date_field": _Key("text", nullable=True),
+    "date_offset": _Key("integer", nullable=True),
+    "date_offset_unit": _Key("text", nullable=True, choices=timing.DURATION_UNITS),
 }
+DATE_EVENT = "date.reached"
+DATE_TRIGGER_KEYS = ("entity_type", "date_field", "date_offset", "date_offset_unit")
+"""The keys that a trigger of DATE_EVENT needs, and that no other trigger takes: which
+record's date field, and how long before (negative) or after it the trigger fires."""
 ACTION_KEYS = {
     "name": _Key("text", required=True),
     "action_type": _Key("text", required=True, choices=tuple(action_schemas.ACTION_TYPES)),
@@ -170,6 +184,38 @@ def _object_errors(value, keys, path):
     return errors
 
 
+def _conditions_errors(conditions, path):
+    try:
+        dsl.validate(conditions)
+    except dsl.ConditionError as exc:
+        return [_located(exc, path, root=dsl.ROOT_PATH)]
+    return []
+
+
+def _date_trigger_errors(trigger, path):
+    """Errors of the keys of a date trigger (DATE_TRIGGER_KEYS), on ``trigger`` of any event."""
+    if trigger.get("event_type") != DATE_EVENT:
+        return [
+            _shape_error(f"only a {DATE_EVENT} trigger takes it", _join(path, key))
+            for key in DATE_TRIGGER_KEYS if trigger.get(key) is not None
+        ]
+    errors = [
+        _shape_error(f"a {DATE_EVENT} trigger needs it", _join(path, key))
+        for key in DATE_TRIGGER_KEYS if trigger.get(key) is None
+    ]
+    date_field = trigger.get("date_field")
+    if isinstance(date_field, str) and not date_field.strip():
+        errors.append(_shape_error("must not be empty", _join(path, "date_field")))
+    amount, unit = trigger.get("date_offset"), trigger.get("date_offset_unit")
+    # Only an offset whose amount and unit are both valid can be too long; the others are reported above.
+    if integer_error(amount) is None and unit in timing.DURATION_UNITS:
+        try:
+            timing.offset(amount, unit)
+        except WorkflowError as exc:
+            errors.append(_shape_error(exc.message, _join(path, "date_offset")))
+    return errors
+
+
 def _trigger_errors(trigger, path):
     errors = _object_errors(trigger, TRIGGER_KEYS, path)
     if not isinstance(trigger, dict):
@@ -177,20 +223,20 @@ def _trigger_errors(trigger, path):
     custom_event = trigger.get("custom_event")
     if trigger.get("event_type") == "custom" and not (isinstance(custom_event, str) and custom_event.strip()):
         errors.append(_shape_error("a custom trigger needs the name of its event", _join(path, "custom_event")))
-    try:
-        dsl.validate(trigger.get("conditions"))
-    except dsl.ConditionError as exc:
-        errors.append(_located(exc, _join(path, "conditions"), root=dsl.ROOT_PATH))
-    return errors
+    errors += _date_trigger_errors(trigger, path)
+    return errors + _conditions_errors(trigger.get("conditions"), _join(path, "conditions"))
 
 
-def _action_errors(action, path):
+def _action_errors(action, path, immediate):
     errors = _object_errors(action, ACTION_KEYS, path)
     # An action type that is no string (an object, a list) is reported above, and cannot be looked up.
     if not isinstance(action, dict) or not isinstance(action.get("action_type"), str):
         return errors
     if action["action_type"] not in action_schemas.ACTION_TYPES:
         return errors
+    # A wait ends the transaction's part of its run: only a queued run can be taken up again later.
+    if immediate and action["action_type"] == "wait":
+        errors.append(_shape_error("a wait needs the queued execution mode", path))
     config = action.get("config")
     try:
         action_schemas.validate_config(action["action_type"], {} if config is None else config)
@@ -214,7 +260,12 @@ def validate(document):
         return [_shape_error(error["message"], error["path"]) for error in stored_errors]
     errors = _object_errors(document, WORKFLOW_KEYS, "")
     if isinstance(document, dict):
-        for key, item_errors in (("triggers", _trigger_errors), ("actions", _action_errors)):
+        errors += _conditions_errors(document.get("exit_conditions"), "exit_conditions")
+        immediate = document.get("execution_mode") == "immediate"
+        for key, item_errors in (
+            ("triggers", _trigger_errors),
+            ("actions", partial(_action_errors, immediate=immediate)),
+        ):
             items = document.get(key)
             if isinstance(items, list):
                 for index, item in enumerate(items):

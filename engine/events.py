@@ -36,6 +36,9 @@ EVENT_TYPES = {
              ("contact_id", "contact_data"), True),
             ("account.created", "Account created", "A new account (a company) is created",
              ("account_id", "account_data"), True),
+            ("date.reached", "Date reached",
+             "A date field of a record reaches the trigger's date, its offset before or after it",
+             ("entity_type", "entity_id", "date_field", "date_value", "due_at")),
             ("custom", "Custom event", "An event emitted by code or over the API", ()),
         )
     )

@@ -2,9 +2,25 @@
 actions' outcomes, which logged actions a resumed run does not run again, and whether a run
 stopped by a failure waits for another attempt, and how long."""
 
+PENDING = "pending"
+RUNNING = "running"
+WAITING = "waiting"
+"""Stopped at a wait action until its resume time; its state so far is not kept, since a
+resumed run works it out again from its logged actions, as after a retry."""
 SUCCESS = "success"
 PARTIAL = "partial"
 FAILED = "failed"
+SKIPPED = "skipped"
+EXITED = "exited"
+"""Stopped by one of the workflow's exit conditions becoming true."""
+CANCELLED = "cancelled"
+"""Stopped by somebody before it ended."""
+
+ACTIVE_STATES = (PENDING, RUNNING, WAITING)
+"""A run in one of these has not ended: with ``single_active_run``, an event for its record
+starts no other run of its workflow."""
+FINAL_STATES = (SUCCESS, PARTIAL, FAILED, SKIPPED, EXITED, CANCELLED)
+"""A run in one of these has ended, and stays so."""
 
 RUN_STATES = [
     ("pending", "Pending"),

@@ -53,6 +53,7 @@ DESIGN_CONFIGS = {
         },
         "body": {"lead_id": "{{lead.id}}", "event": "lead.qualified"},
     },
+    "wait": {"duration": {"days": 3}, "time_of_day": "09:00"},
 }
 
 CONTEXT = {

@@ -109,7 +109,7 @@ def test_a_document_that_is_not_an_object_is_one_error_at_the_root():
     ({"name": "x", "triggers": [{}]}, "triggers[0].event_type", "missing required key"),
     ({"name": "x", "triggers": [{"event_type": "deal.closed"}]}, "triggers[0].event_type",
      "unknown value 'deal.closed', expected one of 'timeline.event', 'lead.created', 'lead.converted', "
-     "'deal.stage_changed', 'deal.won', 'deal.lost', 'contact.created', 'account.created', 'custom'"),
+     "'deal.stage_changed', 'deal.won', 'deal.lost', 'contact.created', 'account.created', 'date.reached', 'custom'"),
     ({"name": "x", "triggers": [{"event_type": "custom"}]}, "triggers[0].custom_event",
      "a custom trigger needs the name of its event"),
     ({"name": "x", "triggers": [{"event_type": "deal.won", "sequence": 1.5}]}, "triggers[0].sequence",
@@ -123,7 +123,7 @@ def test_a_document_that_is_not_an_object_is_one_error_at_the_root():
      "missing required key"),
     ({"name": "x", "actions": [{"name": "a", "action_type": "fax"}]}, "actions[0].action_type",
      "unknown value 'fax', expected one of 'send_email', 'add_note', 'update_field', 'enqueue_export', "
-     "'create_task', 'send_notification', 'call_webhook'"),
+     "'create_task', 'send_notification', 'call_webhook', 'wait'"),
     ({"name": "x", "actions": [{"name": "a", "action_type": "add_note"}]}, "actions[0].config",
      "missing required key 'note'"),
     ({"name": "x", "actions": [{"name": "a", "action_type": "add_note", "config": "note"}]}, "actions[0].config",
@@ -189,3 +189,95 @@ def test_ids_beyond_a_postgresql_integer_are_refused(key):
     errors = validate(example(**{key: 2**40}))
     assert paths(errors) == [key]
     assert errors[0]["message"] == f"must be between 1 and 2147483647, got {2**40}"
+
+
+DATE_TRIGGER = {
+    "event_type": "date.reached", "entity_type": "deal", "date_field": "date_deadline",
+    "date_offset": -3, "date_offset_unit": "days",
+}
+WAIT = {"name": "Wait", "action_type": "wait", "config": {"duration": {"days": 2}, "time_of_day": "09:00"}}
+
+
+def date_trigger(**changes):
+    return {**DATE_TRIGGER, **changes}
+
+
+def test_a_date_triggered_workflow_with_waits_and_exit_conditions_is_valid():
+    document = example(
+        triggers=[date_trigger(), date_trigger(entity_type="contact", date_offset=0, date_offset_unit="weeks")],
+        exit_conditions={"field": "stage", "operator": "eq", "value": "Won"},
+        single_active_run=True,
+        execution_mode="queued",
+    )
+    document["actions"].insert(1, WAIT)
+    assert validate(document) == []
+    assert validate(example(exit_conditions=None, single_active_run=False)) == []
+
+
+def test_other_triggers_may_leave_the_date_keys_null():
+    trigger = dict(EXAMPLE_2["triggers"][0], entity_type=None, date_field=None, date_offset=None, date_offset_unit=None)
+    assert validate(example(triggers=[trigger])) == []
+
+
+def test_a_date_trigger_needs_each_of_its_keys():
+    errors = validate(example(triggers=[{"event_type": "date.reached", "date_offset": None}]))
+    assert [(error["path"], error["message"]) for error in errors] == [
+        (f"triggers[0].{key}", "a date.reached trigger needs it")
+        for key in ("entity_type", "date_field", "date_offset", "date_offset_unit")
+    ]
+
+
+def test_other_triggers_refuse_the_date_keys():
+    trigger = dict(EXAMPLE_2["triggers"][0], date_field="date_deadline", date_offset=0)
+    errors = validate(example(triggers=[trigger]))
+    assert [(error["path"], error["message"]) for error in errors] == [
+        ("triggers[0].date_field", "only a date.reached trigger takes it"),
+        ("triggers[0].date_offset", "only a date.reached trigger takes it"),
+    ]
+
+
+@pytest.mark.parametrize(("changes", "path", "message"), [
+    ({"entity_type": "record"}, "entity_type",
+     "unknown value 'record', expected one of 'lead', 'deal', 'contact', 'account'"),
+    ({"entity_type": 1}, "entity_type", "must be a string, got int"),
+    ({"date_field": " "}, "date_field", "must not be empty"),
+    ({"date_field": ["date_deadline"]}, "date_field", "must be a string, got list"),
+    ({"date_offset": True}, "date_offset", "must be an integer, got bool"),
+    ({"date_offset": 1.0}, "date_offset", "must be an integer, got float"),
+    ({"date_offset": "-3"}, "date_offset", "must be an integer, got str"),
+    ({"date_offset": 2**31}, "date_offset", "must be between -2147483647 and 2147483647, got 2147483648"),
+    ({"date_offset": 2**31 - 1}, "date_offset", "2147483647 days is too long"),
+    ({"date_offset_unit": "months"}, "date_offset_unit",
+     "unknown value 'months', expected one of 'minutes', 'hours', 'days', 'weeks'"),
+])
+def test_date_trigger_errors_name_their_path(changes, path, message):
+    errors = validate(example(triggers=[date_trigger(**changes)]))
+    assert [(error["path"], error["message"]) for error in errors] == [(f"triggers[0].{path}", message)]
+
+
+def test_exit_conditions_are_checked_as_trigger_conditions():
+    errors = validate(example(exit_conditions={"and": [{"field": "stage", "operator": "equals", "value": "Won"}]}))
+    assert errors == [{
+        "code": "invalid_condition", "message": "unknown operator 'equals'", "path": "exit_conditions.and[0]",
+    }]
+    assert paths(validate(example(exit_conditions=[]))) == ["exit_conditions"]
+    assert paths(validate(example(single_active_run="yes"))) == ["single_active_run"]
+
+
+def test_a_wait_needs_the_queued_execution_mode():
+    document = example(execution_mode="immediate")
+    document["actions"].insert(2, WAIT)
+    errors = validate(document)
+    assert [(error["path"], error["message"]) for error in errors] == [
+        ("actions[2]", "a wait needs the queued execution mode"),
+    ]
+    del document["execution_mode"]
+    assert validate(document) == []
+
+
+def test_a_wait_in_an_immediate_workflow_is_reported_in_document_order():
+    document = example(execution_mode="immediate")
+    document["actions"] = [WAIT, {**WAIT, "config": {"duration": {}}}, {"name": "n", "action_type": "add_note"}]
+    assert paths(validate(document)) == [
+        "actions[0]", "actions[1]", "actions[1].config.duration", "actions[2].config",
+    ]

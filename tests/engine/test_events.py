@@ -6,3 +6,10 @@ def test_only_creations_happen_once_per_record():
     once = {key for key, event in EVENT_TYPES.items() if event.once_per_record}
     assert once == {"lead.created", "contact.created", "account.created"}
 
+
+
+def test_a_date_reached_event_names_its_record_field_and_dates():
+    event = EVENT_TYPES["date.reached"]
+    assert event.label == "Date reached"
+    assert event.context_keys == ("entity_type", "entity_id", "date_field", "date_value", "due_at")
+    assert not event.once_per_record

@@ -1,5 +1,6 @@
 import pytest
 
+from engine import runstate
 from engine.runstate import FAILED, PARTIAL, SUCCESS, after_action, retry_delay, settled
 
 
@@ -32,3 +33,9 @@ def test_a_temporary_failure_waits_twice_as_long_at_each_retry():
 def test_a_permanent_failure_or_no_retry_left_fails_for_good():
     assert retry_delay(False, 0, 3, 60) is None
     assert retry_delay(True, 0, 0, 60) is None
+
+
+def test_every_run_state_is_active_or_final():
+    assert runstate.ACTIVE_STATES == ("pending", "running", "waiting")
+    assert runstate.FINAL_STATES == ("success", "partial", "failed", "skipped", "exited", "cancelled")
+    assert not set(runstate.ACTIVE_STATES) & set(runstate.FINAL_STATES)
