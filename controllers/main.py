@@ -361,6 +361,7 @@ def _run_summary(run):
         "duration_ms": run.duration_ms,
         "error": run.error or None,
         "error_code": run.error_code or None,
+        "resume_at": _timestamp(run.resume_at),
     }
 
 
@@ -400,6 +401,7 @@ def _run_document(run):
         _run_summary(run),
         payload=run.payload or None,
         explanation=run.explanation or None,
+        exit_explanation=run.exit_explanation or None,
         idempotency_key=run.idempotency_key or None,
         user_id=run.user_id.id or None,
         company_id=run.company_id.id or None,

@@ -23,12 +23,15 @@ FINAL_STATES = (SUCCESS, PARTIAL, FAILED, SKIPPED, EXITED, CANCELLED)
 """A run in one of these has ended, and stays so."""
 
 RUN_STATES = [
-    ("pending", "Pending"),
-    ("running", "Running"),
+    (PENDING, "Pending"),
+    (RUNNING, "Running"),
+    (WAITING, "Waiting"),
     (SUCCESS, "Success"),
     (PARTIAL, "Partial"),
     (FAILED, "Failed"),
-    ("skipped", "Skipped"),
+    (SKIPPED, "Skipped"),
+    (EXITED, "Exited"),
+    (CANCELLED, "Cancelled"),
 ]
 """Every state of a run with its label: workflow.run's selection, the REST API's filter."""
 

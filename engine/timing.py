@@ -157,15 +157,16 @@ def _parse_until(value):
     if not isinstance(value, str):
         raise problem
     text = value.strip()
+    # A date alone is ten characters (2026-03-29); anything longer names a moment.
+    is_date = len(text) == len("2026-03-29")
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    try:
+        if is_date:
+            return date.fromisoformat(text)
         # Python before 3.11 does not read the Z suffix.
-        return _naive_utc(datetime.fromisoformat(re.sub(r"[Zz]$", "+00:00", text)))
+        moment = datetime.fromisoformat(re.sub(r"[Zz]$", "+00:00", text))
     except ValueError:
         raise problem from None
+    return _naive_utc(moment)
 
 
 def resume_at(config, now_utc, tz_name, until_value=None):

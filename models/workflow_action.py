@@ -13,7 +13,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools.mail import email_normalize, email_split_and_format
 
 from ..engine import actions as schemas
-from ..engine import templates, urls
+from ..engine import jsondoc, templates, timing, urls
 from ..engine.events import ENTITY_MODELS
 from ..engine.exceptions import ActionError, ConfigError, WorkflowError
 from ..groups import ADMIN_GROUP, MANAGER_GROUP
@@ -98,6 +98,7 @@ class WorkflowAction(models.Model):
         default=10, help="Actions run one after the other, lowest ordering first."
     )
     config = fields.Json(
+        string="Configuration",
         help="The action's parameters (JSON), as in the design's action schemas. Every "
         "string may use placeholders such as {{lead.email}}, {{user.email}} or {{today+2}}.",
     )
@@ -128,13 +129,6 @@ class WorkflowAction(models.Model):
         if not self.env.su:
             for action in self:
                 action._check_capability(self.env.user)
-
-    @api.model
-    def _parse_json(self, name, value):
-        try:
-            return super()._parse_json(name, value)
-        except ConfigError as exc:
-            raise ValidationError(self.env._("Invalid configuration: %s", exc)) from exc
 
     def _check_capability(self, user):
         """Raise AccessError, naming this action and the group it needs, unless ``user``'s role allows it."""
@@ -287,6 +281,12 @@ class WorkflowAction(models.Model):
         for config in configs:
             schemas.check_rendered(self.action_type, config)
         return getattr(self, f"_execute_many_{self.action_type}")(records, configs)
+
+    def _execute_wait(self, record, config):
+        # The run loop stops the run here and the queue resumes it at this moment: the wait
+        # itself changes nothing.
+        moment = timing.resume_at(config, fields.Datetime.now(), record.env.user.tz, config.get("until"))
+        return {"resume_at": jsondoc.iso(moment)}
 
     def _execute_update_field(self, record, config):
         target = self._target_record(record, config)

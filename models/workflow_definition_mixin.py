@@ -1,9 +1,11 @@
 import json
 
 from odoo import api, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 
+from ..engine import conditions as dsl
 from ..engine import jsondoc
+from ..engine.exceptions import WorkflowError
 from ..groups import ADMIN_GROUP
 
 
@@ -97,6 +99,17 @@ class WorkflowDefinitionMixin(models.AbstractModel):
                     workflow=workflow.name, user=workflow.run_as_user_id.name,
                 ))
 
+    def _check_condition_field(self, name):
+        """Raise ValidationError, naming the field, unless the conditions in the field ``name``
+        of each of these records fit the condition DSL."""
+        for record in self:
+            try:
+                dsl.validate(record[name] or None)
+            except dsl.ConditionError as exc:
+                raise ValidationError(self.env._(
+                    "Invalid %(field)s: %(error)s", field=self._fields[name].string.lower(), error=exc
+                )) from exc
+
     @api.model
     def _check_vals(self, vals_list):
         """Refuse values that the current user, who may change these workflows, may not save
@@ -118,5 +131,11 @@ class WorkflowDefinitionMixin(models.AbstractModel):
 
     @api.model
     def _parse_json(self, name, value):
-        """``value`` of the JSON field ``name``, parsed when it is text."""
-        return jsondoc.load(value, name, self._json_fields[name])
+        """``value`` of the JSON field ``name``, parsed when it is text; a ValidationError naming
+        the field when the text is no JSON."""
+        try:
+            return jsondoc.load(value, name, self._json_fields[name])
+        except WorkflowError as exc:
+            raise ValidationError(self.env._(
+                "Invalid %(field)s: %(error)s", field=self._fields[name].string.lower(), error=exc
+            )) from exc

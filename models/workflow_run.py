@@ -9,7 +9,7 @@ from odoo.tools import SQL
 from ..engine import jsondoc
 from ..engine.abbreviation import abbreviate
 from ..engine.events import EVENT_TYPES
-from ..engine.runstate import RUN_STATES
+from ..engine.runstate import ACTIVE_STATES, RUN_STATES
 from ..groups import MANAGER_GROUP
 from .record_context import build_context, masked_event_keys
 from .workflow_workflow import QUEUE_BACKENDS
@@ -59,10 +59,11 @@ class WorkflowRun(models.Model):
     )
     state = fields.Selection(
         RUN_STATES, required=True, default="pending", index=True, readonly=True,
-        help="Pending: waiting to run. Running: actions are executing. Success: every "
-        "action succeeded. Partial: an action allowed to fail did. Failed: an action "
-        "failed and stopped the run. Skipped: started by hand, but the conditions did "
-        "not hold.",
+        help="Pending: waiting to run. Running: actions are executing. Waiting: stopped at a wait "
+        "action until Resume At. Success: every action succeeded. Partial: an action allowed to "
+        "fail did. Failed: an action failed and stopped the run. Skipped: started by hand, but the "
+        "conditions did not hold. Exited: the workflow's exit conditions held after a wait. "
+        "Cancelled: stopped by a manager before it ended.",
     )
     # Indexed by its UNIQUE constraint.
     uuid = fields.Char(
@@ -131,9 +132,22 @@ class WorkflowRun(models.Model):
         help="When the queue worker executing the run last reported (claim, then each action). A "
         "running run silent for longer than the worker timeout goes back to the queue.",
     )
+    resume_at = fields.Datetime(
+        readonly=True, copy=False,
+        help="When the run, stopped at its last wait action, goes on with the next action; kept "
+        "once it resumed.",
+    )
+    exit_explanation = fields.Json(
+        readonly=True, copy=False,
+        help="Which of the workflow's exit conditions held and ended the run, with the values compared.",
+    )
+    exit_summary = fields.Char(
+        compute="_compute_explanation_summary", string="Why Exited",
+        help="The exit explanation in one sentence.",
+    )
     wait_reason = fields.Char(
         readonly=True, copy=False,
-        help="Why the run waited in the queue: a retry's backoff or a rate limit.",
+        help="Why the run waited in the queue: a retry's backoff, a rate limit or a wait action.",
     )
     queue_backend = fields.Selection(
         QUEUE_BACKENDS, required=True, default="cron", readonly=True,
@@ -291,6 +305,10 @@ class WorkflowRun(models.Model):
         if "idempotency_key" in values:
             keys = [values.pop("idempotency_key")] * len(matches)
         else:
+            if workflow.single_active_run:
+                matches = self._without_active_runs(workflow, matches)
+                if not matches:
+                    return self.browse()
             keys = [self._event_key(workflow, event_type, record, event_keys) for record, event_keys in matches]
             event = EVENT_TYPES.get(event_type)
             # The key names the record: the creation of a record is an event no other repeats.
@@ -339,6 +357,38 @@ class WorkflowRun(models.Model):
         return runs
 
     @api.model
+    def _without_active_runs(self, workflow, matches):
+        """``matches`` (``(acting_record, event_keys)``) without those whose record already has an
+        active run of ``workflow`` (runstate.ACTIVE_STATES) or comes again in ``matches``, which
+        are counted on the workflow (concurrency_skip_count): one query for a batch of events."""
+        ids = [record.id for record, _event_keys in matches if record]
+        active = set()
+        if ids:
+            self.flush_model(["workflow_id", "res_model", "res_id", "state"])
+            self.env.cr.execute(SQL(
+                "SELECT DISTINCT res_id FROM workflow_run "
+                "WHERE workflow_id = %s AND res_model = %s AND res_id = ANY(%s) AND state IN %s",
+                workflow.id, matches[0][0]._name, ids, ACTIVE_STATES,
+            ))
+            active = {row[0] for row in self.env.cr.fetchall()}
+        kept = []
+        for record, event_keys in matches:
+            if record and record.id in active:
+                continue
+            kept.append((record, event_keys))
+            if record:
+                active.add(record.id)
+        if len(kept) < len(matches):
+            # A counter, not a write: skipped events are no change of the workflow worth tracking.
+            self.env.cr.execute(
+                "UPDATE workflow_workflow SET concurrency_skip_count = COALESCE(concurrency_skip_count, 0) + %s "
+                "WHERE id = %s",
+                [len(matches) - len(kept), workflow.id],
+            )
+            workflow.invalidate_recordset(["concurrency_skip_count"])
+        return kept
+
+    @api.model
     def _event_key(self, workflow, event_type, record, event_keys):
         """The default idempotency key of an event: its workflow, type, record and keys (the
         written values, the message id, the custom payload). Keyed with the database secret:
@@ -365,6 +415,9 @@ class WorkflowRun(models.Model):
                    count(*) FILTER (WHERE state = 'failed'),
                    count(*) FILTER (WHERE state IN ('pending', 'running')),
                    count(*) FILTER (WHERE state = 'skipped'),
+                   count(*) FILTER (WHERE state = 'waiting'),
+                   count(*) FILTER (WHERE state = 'exited'),
+                   count(*) FILTER (WHERE state = 'cancelled'),
                    avg(duration_ms) FILTER (WHERE state IN ('success', 'partial', 'failed')),
                    percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)
                        FILTER (WHERE state IN ('success', 'partial', 'failed'))
@@ -375,13 +428,18 @@ class WorkflowRun(models.Model):
             [tuple(workflows.ids), fields.Datetime.now() - timedelta(days=days)],
         )
         names = ("run_count", "success_count", "partial_count", "failed_count", "pending_count", "skipped_count",
-                 "avg_duration_ms", "p95_duration_ms")
+                 "waiting_count", "exited_count", "cancelled_count", "avg_duration_ms", "p95_duration_ms")
         return {row[0]: dict(zip(names, row[1:], strict=True)) for row in self.env.cr.fetchall()}
 
     def init(self):
         # Queue workers look only at pending runs, a small part of a long history.
         tools.create_index(
             self.env.cr, "workflow_run_pending_queue_index", self._table, ["id"], where="state = 'pending'"
+        )
+        # Waiting runs can be many (a nurture track of every new lead): the queue reads the due ones only.
+        tools.create_index(
+            self.env.cr, "workflow_run_waiting_queue_index", self._table, ["next_attempt_at"],
+            where="state = 'waiting'",
         )
         # An Idempotency-Key given to execute starts one run of its workflow, however many
         # requests carry it at once. Manual runs only: an event's key (_event_key) names what
@@ -399,22 +457,15 @@ class WorkflowRun(models.Model):
             where="idempotency_key IS NOT NULL",
         )
 
-    @api.depends("explanation")
+    @api.depends("explanation", "exit_explanation")
     def _compute_explanation_summary(self):
         for run in self:
             run.explanation_summary = (run.explanation or {}).get("summary") or False
+            run.exit_summary = (run.exit_explanation or {}).get("summary") or False
 
     def action_retry(self):
         """Queue failed runs again; each resumes at its failed action, those that succeeded are kept."""
-        if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(self.env._("Only Workflow Managers and Administrators may retry runs."))
-        self.check_access("read")
-        not_failed = self.filtered(lambda run: run.state != "failed")
-        if not_failed:
-            raise UserError(self.env._(
-                "Only failed runs can be retried; %(runs)s is %(state)s.",
-                runs=", ".join(not_failed.mapped("uuid")), state=not_failed[0].state,
-            ))
+        self._manageable(("failed",), self.env._("Only failed runs can be retried; %(runs)s is %(state)s."))
         self.sudo().write({
             "state": "pending", "retry_count": 0, "next_attempt_at": False, "claimed_at": False,
             "finished_at": False, "error": False, "error_code": False,
@@ -422,6 +473,42 @@ class WorkflowRun(models.Model):
         })
         self.sudo()._wake_queue()
         return True
+
+    def action_resume(self):
+        """Have these waiting runs go on with their next action now, without waiting any longer."""
+        waiting = self._manageable(
+            ("waiting",), self.env._("Only waiting runs can be resumed; %(runs)s is %(state)s.")
+        )
+        now = fields.Datetime.now()
+        waiting.sudo().write({
+            "resume_at": now, "next_attempt_at": now,
+            "wait_reason": self.env._("Resumed by %s.", self.env.user.name),
+        })
+        waiting.sudo()._wake_queue()
+        return True
+
+    def action_cancel(self):
+        """End these waiting or pending runs as cancelled: none of their remaining actions runs."""
+        runs = self._manageable(
+            ("waiting", "pending"), self.env._("Only waiting or pending runs can be cancelled; %(runs)s is %(state)s.")
+        )
+        runs.sudo().write({
+            "state": "cancelled", "finished_at": fields.Datetime.now(), "next_attempt_at": False,
+            "wait_reason": self.env._("Cancelled by %s.", self.env.user.name),
+        })
+        return True
+
+    def _manageable(self, states, refusal):
+        """These runs, once the current user, a Workflow Manager who may read them, may act on
+        them, and each is in one of ``states``; else ``refusal`` (a translated message naming
+        %(runs)s and %(state)s) is raised."""
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only Workflow Managers and Administrators may retry, resume or cancel runs."))
+        self.check_access("read")
+        others = self.filtered(lambda run: run.state not in states)
+        if others:
+            raise UserError(refusal % {"runs": ", ".join(others.mapped("uuid")), "state": others[0].state})
+        return self
 
     def action_open_record(self):
         self.ensure_one()

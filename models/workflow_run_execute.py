@@ -6,10 +6,12 @@ import contextlib
 import logging
 import time
 import traceback
+from datetime import datetime
 
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
+from ..engine import conditions as dsl
 from ..engine import jsondoc, runstate
 from ..engine.abbreviation import abbreviate
 from ..engine.exceptions import ActionError, WorkflowError
@@ -158,6 +160,15 @@ class WorkflowRun(models.Model):
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                 step._heartbeat(durations)
             stepped = True
+            for run, explanation in step._exit_explanations(records).items():
+                step -= run
+                runs -= run
+                kept.extend(run._skipped_action_runs(actions[index:], settled[run]))
+                self.env["workflow.action.run"].create(kept)
+                kept = []
+                run._finish("exited", exit_explanation=explanation, duration_ms=durations[run])
+            if not step:
+                continue
             logs = step._execute_step(action, records, contexts, run_values, own_transaction=queued and len(step) == 1)
             if queued:
                 if len(step) == 1 and logs[step]["state"] == "failed":
@@ -168,14 +179,19 @@ class WorkflowRun(models.Model):
                 kept.extend(logs.values())
             for run, log in logs.items():
                 durations[run] += log["duration_ms"]
+                if action.action_type == "wait" and log["state"] == "success":
+                    runs -= run
+                    self.env["workflow.action.run"].create(kept)
+                    kept = []
+                    run._wait(log, durations[run])
+                    continue
                 states[run], stops = runstate.after_action(states[run], log["state"], action.allow_failure)
                 if not stops:
                     continue
                 runs -= run
                 if queued and run._retry_later(log):
                     continue
-                later_actions = actions[index + 1:].filtered(lambda later, run=run: later.id not in settled[run])
-                kept.extend(run._action_run_vals(later, state="skipped") for later in later_actions)
+                kept.extend(run._skipped_action_runs(actions[index + 1:], settled[run]))
                 self.env["workflow.action.run"].create(kept)
                 kept = []
                 run._finish(
@@ -191,6 +207,38 @@ class WorkflowRun(models.Model):
         else:
             self.env["workflow.action.run"].create(kept)
             runs._finish(states[runs], duration_ms=(time.perf_counter() - start) * 1000)
+
+    def _skipped_action_runs(self, actions, settled):
+        """The action runs that log ``actions`` (but those ``settled`` before) as skipped: the run
+        ended before them."""
+        return [self._action_run_vals(action, state="skipped") for action in actions if action.id not in settled]
+
+    def _exit_explanations(self, records):
+        """The explanation of the workflow's exit conditions, by run, for those of these runs
+        that waited and whose exit conditions hold now, evaluated on their record of ``records``
+        as it is at this moment."""
+        conditions = self.workflow_id[:1].exit_conditions
+        if not conditions:
+            return {}
+        explanations = {}
+        for run in self.filtered("resume_at"):
+            record = records[run]
+            explanation = dsl.explain(conditions, build_context(record, run.payload or {}, record.env.company))
+            if explanation.result:
+                # Stored abbreviated (engine.abbreviation), as the trigger's explanation is.
+                explanations[run] = abbreviate(dict(explanation.to_dict(), summary=explanation.summary()))
+        return explanations
+
+    def _wait(self, log, duration_ms):
+        """Stop this run at the wait action of ``log`` until the moment in its output, when the
+        queue resumes it at its next action."""
+        moment = datetime.fromisoformat(log["output"]["resume_at"])
+        self.write({
+            "state": "waiting", "resume_at": moment, "next_attempt_at": moment, "claimed_at": False,
+            "duration_ms": duration_ms,
+            "wait_reason": self.env._("%(action)s: waiting until %(until)s UTC.", action=log["name"], until=moment),
+        })
+        self._wake_queue()
 
     def _records_to_act_on(self):
         """The record of each of these runs (of one model), as their run-as user sees it in
@@ -213,8 +261,8 @@ class WorkflowRun(models.Model):
         succeeded, or failed while allowed to), by run; and each run's state so far."""
         settled = {run: set() for run in self}
         states = dict.fromkeys(self, "success")
-        # Only a resumed run has actions that settled in an earlier attempt.
-        for log in self.filtered(lambda run: run.attempt > 1).action_run_ids:
+        # Only a run tried again, or resumed after a wait, has actions that settled before.
+        for log in self.filtered(lambda run: run.attempt > 1 or run.resume_at).action_run_ids:
             if runstate.settled(log.state, log.action_id.allow_failure):
                 settled[log.run_id].add(log.action_id.id)
                 states[log.run_id], _stops = runstate.after_action(

@@ -60,8 +60,9 @@ class WorkflowRun(models.Model):
     def _due_count(self):
         self.env.cr.execute(
             "SELECT count(*) FROM workflow_run "
-            "WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s)",
-            [fields.Datetime.now()],
+            "WHERE (state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s)) "
+            "OR (state = 'waiting' AND next_attempt_at <= %s)",
+            [fields.Datetime.now()] * 2,
         )
         return self.env.cr.fetchone()[0]
 
@@ -143,13 +144,29 @@ class WorkflowRun(models.Model):
                 log_exceptions=False,
             )
             runs = self.with_env(self._queue_env(cr)).browse(row[0] for row in cr.fetchall())
+            # Rate limits count the runs that start: a waiting run started before.
             runs = runs._delay_over_rate_limits(now)
+            if len(runs) < limit:
+                # Waiting runs are looked up apart, by their own index: they can be many, few of them due.
+                cr.execute(
+                    f"""
+                    SELECT id FROM workflow_run
+                     WHERE state = 'waiting' AND next_attempt_at <= %s {scope}
+                     ORDER BY next_attempt_at, id
+                     LIMIT %s
+                       FOR UPDATE SKIP LOCKED
+                    """,  # noqa: S608 - scope is one of two constant clauses
+                    [now, scope_arg, limit - len(runs)],
+                    log_exceptions=False,
+                )
+                runs |= runs.browse(row[0] for row in cr.fetchall())
             if runs:
+                # A resumed run goes on with the attempt it waited in.
                 cr.execute(
                     """
                     UPDATE workflow_run
-                       SET state = 'running', claimed_at = %s, started_at = COALESCE(started_at, %s),
-                           attempt = COALESCE(attempt, 0) + 1
+                       SET attempt = CASE WHEN state = 'waiting' THEN attempt ELSE COALESCE(attempt, 0) + 1 END,
+                           state = 'running', claimed_at = %s, started_at = COALESCE(started_at, %s)
                      WHERE id IN %s
                     """,
                     [now, now, tuple(runs.ids)],

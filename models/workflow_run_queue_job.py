@@ -40,7 +40,7 @@ class WorkflowRun(models.Model):
         # Claims and executions committed elsewhere: what this transaction cached is stale.
         left.invalidate_recordset(["state", "next_attempt_at"])
         early = left.filtered(
-            lambda run: run.state == "pending" and run.next_attempt_at and run.next_attempt_at > now
+            lambda run: run.state in ("pending", "waiting") and run.next_attempt_at and run.next_attempt_at > now
         )
         early._enqueue_jobs()
         return self.env._(

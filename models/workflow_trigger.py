@@ -60,24 +60,13 @@ class WorkflowTrigger(models.Model):
 
     @api.constrains("conditions")
     def _check_conditions(self):
-        for trigger in self:
-            try:
-                dsl.validate(trigger.conditions or None)
-            except dsl.ConditionError as exc:
-                raise ValidationError(self.env._("Invalid conditions: %s", exc)) from exc
+        self._check_condition_field("conditions")
 
     @api.constrains("event_type", "custom_event")
     def _check_custom_event(self):
         for trigger in self:
             if trigger.event_type == "custom" and not (trigger.custom_event or "").strip():
                 raise ValidationError(self.env._("A custom trigger needs the name of its custom event."))
-
-    @api.model
-    def _parse_json(self, name, value):
-        try:
-            return super()._parse_json(name, value)
-        except dsl.ConditionError as exc:
-            raise ValidationError(self.env._("Invalid conditions: %s", exc)) from exc
 
     def _evaluate(self, context):
         """Explain the conditions of each trigger in ``self``; stop at the first that holds.

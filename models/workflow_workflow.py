@@ -5,6 +5,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import actions as action_schemas
+from ..engine import conditions as dsl
 from ..engine import definition, jsondoc
 from ..engine.events import ENTITY_MODELS, EVENT_TYPES, reserved_payload_keys, workflow_model_problem
 from ..engine.exceptions import ConfigError, TemplateError
@@ -13,6 +14,7 @@ from ..groups import ADMIN_GROUP, MANAGER_GROUP
 from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context
 
 STATISTICS_DAYS = 30
+"""The recent window of the run statistics shown on a workflow."""
 XMLRPC_PREFIX = "/xmlrpc/"
 QUEUE_BACKENDS = [("cron", "Built-in Queue"), ("queue_job", "OCA Job Queue")]
 QUEUE_COUNTS = (
@@ -22,7 +24,6 @@ QUEUE_COUNTS = (
 """The queue settings that are counts, none of them negative."""
 QUEUE_SETTINGS = ("execution_mode", "queue_backend", *QUEUE_COUNTS)
 """How a workflow's runs are executed, kept, limited and retried: part of its definition document."""
-"""The recent window of the run statistics shown on a workflow."""
 
 
 def _rpc_result(value):
@@ -40,6 +41,7 @@ class WorkflowWorkflow(models.Model):
     _description = "Workflow"
     _inherit = ["mail.thread", "workflow.definition.mixin"]
     _order = "priority desc, id"
+    _json_fields = {"exit_conditions": dsl.ConditionError}
 
     name = fields.Char(required=True, tracking=True, help="What the workflow automates.")
     description = fields.Text(help="Why the workflow exists and what it is expected to do.")
@@ -128,6 +130,22 @@ class WorkflowWorkflow(models.Model):
         "ago (same event, record and changed values or message) does not start another run. "
         "0 turns duplicate detection off.",
     )
+    exit_conditions = fields.Json(
+        help="Condition DSL (JSON) checked when a run resumes after a wait and before each later "
+        "action: once it holds, the run ends as Exited (stop a nurture track when the lead is won "
+        "or has replied). Empty: runs never exit early.",
+    )
+    single_active_run = fields.Boolean(
+        string="One Active Run per Record",
+        help="When checked, an event for a record that already has a pending, running or waiting "
+        "run of this workflow starts no other run (counted in Concurrency Skips): a record is in "
+        "the workflow at most once at a time.",
+    )
+    concurrency_skip_count = fields.Integer(
+        string="Concurrency Skips", readonly=True, copy=False,
+        help="How many events started no run because their record already had an active run of "
+        "this workflow (see One Active Run per Record).",
+    )
     duplicate_count = fields.Integer(
         readonly=True, copy=False,
         help="How many duplicate events were not run (see Duplicate Window).",
@@ -158,6 +176,18 @@ class WorkflowWorkflow(models.Model):
     failed_count = fields.Integer(
         compute="_compute_run_statistics", string="Failed (30 days)",
         help="Runs of the last 30 days that failed; Failed Runs (all time) counts them all.",
+    )
+    waiting_count = fields.Integer(
+        compute="_compute_run_statistics", string="Waiting (30 days)",
+        help="Runs of the last 30 days stopped at a wait action, to go on at their Resume At.",
+    )
+    exited_count = fields.Integer(
+        compute="_compute_run_statistics", string="Exited (30 days)",
+        help="Runs of the last 30 days that the workflow's exit conditions ended after a wait.",
+    )
+    cancelled_count = fields.Integer(
+        compute="_compute_run_statistics", string="Cancelled (30 days)",
+        help="Runs of the last 30 days that a manager cancelled before they ended.",
     )
     avg_duration_ms = fields.Float(
         compute="_compute_run_statistics", string="Average Duration (ms)",
@@ -201,6 +231,9 @@ class WorkflowWorkflow(models.Model):
             workflow.success_count = figures.get("success_count", 0)
             workflow.partial_count = figures.get("partial_count", 0)
             workflow.failed_count = figures.get("failed_count", 0)
+            workflow.waiting_count = figures.get("waiting_count", 0)
+            workflow.exited_count = figures.get("exited_count", 0)
+            workflow.cancelled_count = figures.get("cancelled_count", 0)
             workflow.avg_duration_ms = figures.get("avg_duration_ms", 0.0)
             workflow.p95_duration_ms = figures.get("p95_duration_ms", 0.0)
 
@@ -212,6 +245,20 @@ class WorkflowWorkflow(models.Model):
                     raise ValidationError(self.env._(
                         "%(field)s of workflow '%(workflow)s' cannot be negative (got %(value)s).",
                         field=self._fields[name].string, workflow=workflow.name, value=workflow[name],
+                    ))
+
+    @api.constrains("exit_conditions")
+    def _check_exit_conditions(self):
+        self._check_condition_field("exit_conditions")
+
+    @api.constrains("execution_mode", "action_ids")
+    def _check_waits_are_queued(self):
+        for workflow in self.filtered(lambda wf: wf.execution_mode == "immediate"):
+            for index, action in enumerate(workflow.action_ids):
+                if action.action_type == "wait":
+                    raise ValidationError(self.env._(
+                        "actions[%(index)s]: a wait needs the queued execution mode (workflow '%(workflow)s', "
+                        "action '%(action)s').", index=index, workflow=workflow.name, action=action.name,
                     ))
 
     @api.constrains("queue_backend")
@@ -419,6 +466,8 @@ class WorkflowWorkflow(models.Model):
             "company_id": self.company_id.id or None,
             "run_as_user_id": self.run_as_user_id.id or None,
             **{name: self[name] for name in QUEUE_SETTINGS},
+            "exit_conditions": self.exit_conditions or None,
+            "single_active_run": self.single_active_run,
             "triggers": [
                 with_id(trigger, {
                     "event_type": trigger.event_type,
@@ -556,8 +605,13 @@ class WorkflowWorkflow(models.Model):
         triggers = self.trigger_ids.filtered("active")
         trigger, explanation = triggers._evaluate(context)
         explained = trigger or triggers[-1:]
+        exit_explanation = dsl.explain(self.exit_conditions or None, context)
         return _rpc_result({
             "holds": explanation.result,
+            "exit_conditions": self.exit_conditions or None,
+            "exits": bool(self.exit_conditions) and exit_explanation.result,
+            "exit_explanation": dict(exit_explanation.to_dict(), summary=exit_explanation.summary())
+            if self.exit_conditions else None,
             "trigger_id": explained.id,
             "trigger_name": explained.display_name,
             "conditions": explained.conditions or None,

@@ -46,6 +46,47 @@ def example_1_values(**overrides):
     return values
 
 
+EXAMPLE_3_EXIT_CONDITIONS = {
+    "or": [
+        {"field": "stage_id.is_won", "operator": "eq", "value": True},
+        {"field": "active", "operator": "eq", "value": False},
+    ]
+}
+"""The nurture stops once the lead is won, or lost (Odoo archives a lost lead)."""
+
+
+def example_3_values(**overrides):
+    """The design's Example 3 as a nurture track: a new low-score lead is tagged, e-mailed,
+    e-mailed again three days later unless it was won or lost meanwhile, and four days
+    after that its owner gets a follow-up task."""
+    values = {
+        "name": "Nurture new low-score leads",
+        "execution_mode": "queued",
+        "duplicate_window_minutes": 0,
+        "exit_conditions": EXAMPLE_3_EXIT_CONDITIONS,
+        "trigger_ids": [(0, 0, {"event_type": "lead.created", "conditions": {"and": [
+            {"field": "stage", "operator": "eq", "value": "New"},
+            {"field": "lead_score", "operator": "lt", "value": 60},
+        ]}})],
+        "action_ids": [
+            (0, 0, {"name": name, "ordering": ordering, "action_type": action_type, "config": config})
+            for ordering, (name, action_type, config) in enumerate([
+                ("Tag as nurture_track", "update_field", {"field": "tag_ids", "value": ["nurture_track"]}),
+                ("First e-mail", "send_email", {"to": "{{lead.email}}", "subject": "Welcome, {{lead.name}}",
+                                                "body": "Thank you for your interest."}),
+                ("Wait three days", "wait", {"duration": {"days": 3}}),
+                ("Second e-mail", "send_email", {"to": "{{lead.email}}", "subject": "Still interested, {{lead.name}}?",
+                                                 "body": "Here is what our customers say."}),
+                ("Wait four days", "wait", {"duration": {"days": 4}}),
+                ("Follow-up task", "create_task", {"title": "Nurture follow-up: {{lead.name}}",
+                                                   "assignee": "{{lead.owner.login}}", "due_date": "{{today+1}}"}),
+            ], start=1)
+        ],
+    }
+    values.update(overrides)
+    return values
+
+
 class WorkflowCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
@@ -81,6 +122,34 @@ class WorkflowCase(TransactionCase):
             "name": "Outsider", "login": "outsider",
             "groups_id": [Command.set(self.env.ref("sales_team.group_sale_salesman_all_leads").ids)],
         })
+
+
+class QueueCase(WorkflowCase):
+    """Queued runs within one test transaction: the queue's own transactions are savepoints
+    of it (the registry's test mode), so every step can be checked."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry.enter_test_mode(cls.cr)
+        cls.addClassCleanup(cls.registry.leave_test_mode)
+        cls.Run = cls.env["workflow.run"]
+
+    def _process(self, worker_timeout=None):
+        """One pass of the queue's workers; how many runs they claimed."""
+        return self.Run._process_queue(worker_timeout=worker_timeout)
+
+    def _drain(self):
+        """Passes of the queue's workers until no run is due; how many runs they claimed."""
+        self.env.flush_all()
+        claimed = 0
+        for _batch in range(20):
+            count = self._process()
+            if not count:
+                break
+            claimed += count
+        self.env.invalidate_all()
+        return claimed
 
 
 class CommittingCase(BaseCase):

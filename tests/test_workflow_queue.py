@@ -6,11 +6,11 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from .common import WorkflowCase, example_1_values, start_webhook_receiver
+from .common import QueueCase, example_1_values, start_webhook_receiver
 
 
 @tagged("post_install", "-at_install")
-class TestWorkflowQueue(WorkflowCase):
+class TestWorkflowQueue(QueueCase):
     """The queued mode within one test transaction: the queue's own transactions are
     savepoints of it (the registry's test mode), so every step can be checked."""
 
@@ -19,10 +19,7 @@ class TestWorkflowQueue(WorkflowCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry.enter_test_mode(cls.cr)
-        cls.addClassCleanup(cls.registry.leave_test_mode)
         start_webhook_receiver(cls)
-        cls.Run = cls.env["workflow.run"]
         cls.queue_cron = cls.env.ref("workflow_engine.ir_cron_workflow_run_queue")
 
     def _queued(self, event="queue.test", actions=None, **values):
@@ -41,10 +38,6 @@ class TestWorkflowQueue(WorkflowCase):
     def _notes(self, record, text):
         return record.message_ids.filtered(lambda message: text in (message.body or ""))
 
-    def _process(self, worker_timeout=None):
-        """One pass of the queue's workers; how many runs they claimed."""
-        return self.Run._process_queue(worker_timeout=worker_timeout)
-
     @contextmanager
     def _recorded_queries(self):
         """The queries the ``with`` block runs, recorded as Odoo's assertQueries records them."""
@@ -53,17 +46,6 @@ class TestWorkflowQueue(WorkflowCase):
     def _wake_count(self):
         """How many times the queue was asked to run."""
         return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.queue_cron.id)])
-
-    def _drain(self):
-        self.env.flush_all()
-        claimed = 0
-        for _batch in range(20):
-            count = self._process()
-            if not count:
-                break
-            claimed += count
-        self.env.invalidate_all()
-        return claimed
 
     def _make_due(self, runs):
         """Time passes: the waits of ``runs`` are over, and their starts a minute older."""

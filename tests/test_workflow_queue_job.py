@@ -169,6 +169,15 @@ class TestQueueJobWorkers(test_workflow_queue_workers.TestQueueWorkers):
     def _wake_count(self, env):
         return env["queue.job"].search_count([("channel", "=", QUEUE_JOB_CHANNEL)])
 
+    def _make_waits_due(self, env, runs):
+        super()._make_waits_due(env, runs)
+        # The jobs that resume them were queued for the end of the wait too.
+        env.cr.execute(
+            "UPDATE queue_job SET eta = eta - interval '1 hour' WHERE channel = %s AND state = 'pending' "
+            "AND eta IS NOT NULL",
+            [QUEUE_JOB_CHANNEL],
+        )
+
     def _remove_committed_data(self):
         with self._env() as env:
             env["queue.job"].search([("channel", "=", QUEUE_JOB_CHANNEL)]).unlink()

@@ -13,6 +13,7 @@ from odoo.tests.common import get_db_name
 from .common import CommittingCase
 
 RUN_COUNT = 2000
+WAITING_RUN_COUNT = 400
 WORKER_DEADLINE = 300
 """Seconds after which a test gives up on its workers: a hang fails instead of blocking the suite."""
 
@@ -136,12 +137,7 @@ class TestQueueWorkers(CommittingCase):
 
     def test_two_workers_drain_2000_runs_each_exactly_once(self):
         with self._env() as env:
-            env["workflow.run"].create([
-                {"workflow_id": self.workflow_id, "state": "pending", "event_type": "custom", "payload": {"n": n},
-                 "res_model": "crm.lead", "res_id": self.lead_id, "user_id": SUPERUSER_ID,
-                 "company_id": env.company.id, "queue_backend": self.queue_backend}
-                for n in range(RUN_COUNT)
-            ])._wake_queue()
+            self._pending_runs(env, RUN_COUNT)._wake_queue()
         processed = [[], []]
         with _records_of("odoo.sql_db", logging.ERROR) as database_errors:
             self._join([self._in_thread(self._worker, claims) for claims in processed])
@@ -149,23 +145,35 @@ class TestQueueWorkers(CommittingCase):
             [record.getMessage() for record in database_errors], [],
             "workers that meet on the queue are no error",
         )
-        self.assertEqual(sum(map(sum, processed)), RUN_COUNT, "every run was claimed once in all")
-        self.assertTrue(all(processed), "both workers took a share")
         with self._env() as env:
-            runs = self._runs(env)
-            self.assertEqual(set(runs.mapped("state")), {"success"})
-            self.assertEqual(set(runs.mapped("attempt")), {1})
-            env.cr.execute(
-                "SELECT count(*), count(DISTINCT (run_id, action_id)) FROM workflow_action_run WHERE run_id IN %s",
-                [tuple(runs.ids)],
-            )
-            self.assertEqual(env.cr.fetchone(), (2 * RUN_COUNT, 2 * RUN_COUNT), "each action ran once per run")
+            self._assert_each_run_done_once(env, processed, RUN_COUNT, actions=2)
             env.cr.execute(
                 "SELECT count(*), count(DISTINCT body) FROM mail_message WHERE model = 'crm.lead' AND res_id = %s "
                 "AND (body LIKE %s OR body LIKE %s)",
                 [self.lead_id, "%First %", "%Second %"],
             )
             self.assertEqual(env.cr.fetchone(), (2 * RUN_COUNT, 2 * RUN_COUNT), "no note was written twice")
+
+    def test_two_workers_resume_waiting_runs_each_exactly_once(self):
+        with self._env() as env:
+            # First, then a wait of an hour, then Second.
+            env["workflow.action"].create({
+                "workflow_id": self.workflow_id, "name": "Wait", "ordering": 1, "action_type": "wait",
+                "config": {"duration": {"hours": 1}},
+            })
+            second = env["workflow.action"].search([("workflow_id", "=", self.workflow_id), ("name", "=", "Second")])
+            second.ordering = 3
+            self._pending_runs(env, WAITING_RUN_COUNT)._wake_queue()
+        self._worker([])
+        with self._env() as env:
+            runs = self._runs(env)
+            self.assertEqual(set(runs.mapped("state")), {"waiting"})
+            self._make_waits_due(env, runs)
+        processed = [[], []]
+        self._join([self._in_thread(self._worker, claims) for claims in processed])
+        with self._env() as env:
+            self._assert_each_run_done_once(env, processed, WAITING_RUN_COUNT, actions=3)
+            self.assertEqual(self._notes(env, "%Second %"), WAITING_RUN_COUNT, "no run was resumed twice")
 
     def test_a_run_whose_worker_is_killed_resumes_without_repeating_committed_actions(self):
         self._queue_a_run_that_writes_the_lead()
@@ -236,6 +244,36 @@ class TestQueueWorkers(CommittingCase):
                 "action_type": "update_field", "config": {"field": "priority", "value": "2"},
             })
             env["workflow.workflow"].emit_event("queue.workers", {"n": 1}, env["crm.lead"].browse(self.lead_id))
+
+    def _pending_runs(self, env, count):
+        """``count`` pending runs of the workflow on the lead, the payload's n numbering them."""
+        return env["workflow.run"].create([
+            {"workflow_id": self.workflow_id, "state": "pending", "event_type": "custom", "payload": {"n": n},
+             "res_model": "crm.lead", "res_id": self.lead_id, "user_id": SUPERUSER_ID,
+             "company_id": env.company.id, "queue_backend": self.queue_backend}
+            for n in range(count)
+        ])
+
+    def _make_waits_due(self, env, runs):
+        """The hour that ``runs`` wait is over: time moved forward, not slept through."""
+        env.cr.execute(
+            "UPDATE workflow_run SET next_attempt_at = next_attempt_at - interval '1 hour' WHERE id IN %s",
+            [tuple(runs.ids)],
+        )
+
+    def _assert_each_run_done_once(self, env, processed, count, actions):
+        """The ``count`` runs were claimed once in all by the two workers of ``processed``, both
+        taking a share, and each ran its ``actions`` actions once, in its first attempt."""
+        self.assertEqual(sum(map(sum, processed)), count, "every run was claimed once in all")
+        self.assertTrue(all(processed), "both workers took a share")
+        runs = self._runs(env)
+        self.assertEqual(set(runs.mapped("state")), {"success"})
+        self.assertEqual(set(runs.mapped("attempt")), {1})
+        env.cr.execute(
+            "SELECT count(*), count(DISTINCT (run_id, action_id)) FROM workflow_action_run WHERE run_id IN %s",
+            [tuple(runs.ids)],
+        )
+        self.assertEqual(env.cr.fetchone(), (actions * count,) * 2, "each action ran once per run")
 
     @contextmanager
     def _blocker_and_watcher(self):

@@ -85,3 +85,20 @@ test("asks for a record first", async () => {
     await showResult(false);
     expect(".o_wf_dry_run_empty").toHaveCount(1);
 });
+
+test("says whether the workflow's exit conditions hold for the record", async () => {
+    await showResult({
+        ...EXPLAINED,
+        exit_conditions: { field: "stage_id.is_won", operator: "eq", value: true },
+        exits: true,
+        exit_explanation: { result: true, summary: "stage_id.is_won eq true → actual true (true)" },
+    });
+    expect(".o_wf_dry_run_exit").toHaveClass("o_wf_exits");
+    expect(".o_wf_dry_run_exit").toHaveText(/They hold: a run of this record would exit after its next wait./);
+    expect(".o_wf_dry_run_exit .small").toHaveText("stage_id.is_won eq true → actual true (true)");
+});
+
+test("shows no exit section for a workflow without exit conditions", async () => {
+    await showResult({ ...EXPLAINED, exit_conditions: null, exits: false, exit_explanation: null });
+    expect(".o_wf_dry_run_exit").toHaveCount(0);
+});

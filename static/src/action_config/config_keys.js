@@ -35,6 +35,9 @@ export const KEY_LABELS = {
     method: _t("Method"),
     headers: _t("Headers"),
     timeout: _t("Timeout (seconds)"),
+    duration: _t("Wait for"),
+    until: _t("Wait until"),
+    time_of_day: _t("At time of day"),
 };
 
 const KEY_HELPS = {
@@ -56,6 +59,9 @@ const KEY_HELPS = {
     recipient: _t("The login or e-mail of the user notified in their inbox."),
     link: _t("A link shown under the message."),
     headers: _t("HTTP headers sent with the request."),
+    duration: _t('How long to wait, e.g. {"days": 3}; keys minutes, hours, days, weeks, combinable.'),
+    until: _t("The date or datetime to wait until, e.g. {{lead.date_deadline}}."),
+    time_of_day: _t("Resume at this local time (HH:MM, the run-as user's time zone), e.g. 09:00."),
 };
 
 /** The help of ``key`` in the config of ``actionType``, or "". */
