@@ -1,10 +1,17 @@
-from odoo.tests import TransactionCase, tagged
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import QueueCase
 
 
 @tagged("post_install", "-at_install")
-class TestWorkflowDemo(TransactionCase):
+class TestWorkflowDemo(QueueCase):
     """The design's three usage examples, as the demo data defines them, run end to end
-    when CRM records change."""
+    when CRM records change (Example 3 for a week, with time moved forward)."""
 
     @classmethod
     def setUpClass(cls):
@@ -56,15 +63,40 @@ class TestWorkflowDemo(TransactionCase):
         deal.stage_id = self.stages["Won"]
         self.assertEqual(len(self._runs("workflow_engine.workflow_demo_stage", deal)), 1)
 
-    def test_example_3_nurtures_a_new_low_score_lead(self):
-        lead = self.env["crm.lead"].create({
-            "name": "Curious visitor", "type": "lead", "expected_revenue": 500,
-            "email_from": "visitor@example.com", "probability": 10,
-        })
-        run = self._runs("workflow_engine.workflow_demo_nurture", lead)
+    def test_example_3_nurtures_a_new_low_score_lead_for_a_week(self):
+        start = fields.Datetime.now()
+        with freeze_time(start) as frozen:
+            lead = self.env["crm.lead"].create({
+                "name": "Curious visitor", "type": "lead", "expected_revenue": 500,
+                "email_from": "visitor@example.com", "probability": 10,
+                "user_id": self.env.ref("base.user_demo").id,
+            })
+            self._drain()
+            run = self._runs("workflow_engine.workflow_demo_nurture", lead)
+            self.assertEqual(run.state, "waiting", run.action_run_ids.mapped("error"))
+            self.assertEqual(lead.tag_ids.mapped("name"), ["nurture_track"])
+            mails = self.env["mail.mail"].browse(run.action_run_ids[1].output["mail_ids"])
+            self.assertIn("visitor@example.com", mails.recipient_ids.mapped("email"))
+            frozen.tick(timedelta(days=3, minutes=1))
+            self._drain()
+            self.assertEqual(run.state, "waiting")
+            self.assertTrue(lead.message_ids.filtered(lambda m: (m.subject or "").startswith("Still interested")))
+            frozen.tick(timedelta(days=4, minutes=1))
+            self._drain()
         self.assertEqual(run.state, "success", run.action_run_ids.mapped("error"))
-        self.assertEqual(lead.tag_ids.mapped("name"), ["nurture_track"])
-        self.assertTrue(lead.activity_ids.filtered(lambda a: a.summary == "Nurture follow-up: Curious visitor"))
-        mails = self.env["mail.mail"].browse(run.action_run_ids[0].output["mail_ids"])
-        self.assertIn("visitor@example.com", mails.recipient_ids.mapped("email"))
+        task = lead.activity_ids.filtered(lambda a: a.summary == "Nurture follow-up: Curious visitor")
+        self.assertEqual(task.user_id, self.env.ref("base.user_demo"))
         self.assertFalse(self._runs("workflow_engine.workflow_demo_qualify", lead))
+
+    def test_example_3_stops_when_the_lead_is_won_during_the_first_wait(self):
+        with freeze_time(fields.Datetime.now()) as frozen:
+            lead = self.env["crm.lead"].create({
+                "name": "Fast buyer", "type": "lead", "email_from": "buyer@example.com", "probability": 10,
+            })
+            self._drain()
+            lead.stage_id = self.stages["Won"]
+            frozen.tick(timedelta(days=3, minutes=1))
+            self._drain()
+        run = self._runs("workflow_engine.workflow_demo_nurture", lead)
+        self.assertEqual(run.state, "exited")
+        self.assertFalse(lead.message_ids.filtered(lambda m: (m.subject or "").startswith("Still interested")))
