@@ -244,8 +244,11 @@ class WorkflowWorkflow(models.Model):
         # Whose workflow it is comes first: the refusal names the run-as user.
         self._check_may_change(self)
         self._check_run_as_choice(vals)
+        reactivated = self.filtered(lambda workflow: not workflow.active) if vals.get("active") else self.browse()
         result = super().write(vals)
         self._check_saving_user_capabilities()
+        # A date trigger of an archived workflow watched nothing: it starts watching again now.
+        reactivated.trigger_ids._start_date_watch()
         return result
 
     @api.returns("workflow.run", lambda run: run.id)
@@ -426,6 +429,7 @@ class WorkflowWorkflow(models.Model):
                     "conditions": trigger.conditions or None,
                     "active": trigger.active,
                     "sequence": trigger.sequence,
+                    **trigger._date_document(),
                 })
                 for trigger in self.trigger_ids
             ],
@@ -497,13 +501,19 @@ class WorkflowWorkflow(models.Model):
             ))
         if document.get("queue_backend") == "queue_job" and "queue.job" not in self.env:
             errors.append(definition.DefinitionError("the queue_job module is not installed", "queue_backend"))
-        return [error.to_dict() for error in errors]
+        return [error.to_dict() for error in errors] + self.env["workflow.trigger"]._document_errors(
+            document.get("triggers")
+        )
 
     @api.model
     def _document_values(self, document):
         """The values that write ``document`` on a workflow, replacing its triggers and actions."""
         self._check_document(document)
-        names = [name for name in definition.WORKFLOW_KEYS if name not in ("triggers", "actions")]
+        # The keys of the other parts of #13 (exit_conditions, single_active_run) are validated,
+        # but their fields come with their branch: until then, they are not stored.
+        names = [
+            name for name in definition.WORKFLOW_KEYS if name not in ("triggers", "actions") and name in self._fields
+        ]
         values = dict.fromkeys(names, False)
         values.update(self.default_get(names))
         # null stands for "none", or for the default where a value is required (the run-as user).
@@ -568,12 +578,13 @@ class WorkflowWorkflow(models.Model):
         })
 
     @api.model
-    def get_condition_builder_info(self, event_type=False):
+    def get_condition_builder_info(self, event_type=False, entity_type=False):
         """What the condition builder offers for a trigger of ``event_type``, as the context
         of models/record_context.py holds it: the record model whose fields conditions read,
         the record's entity names and field aliases, the other roots of the context and the
-        keys that the event carries."""
-        model = ENTITY_MODELS.get((event_type or "").partition(".")[0], "crm.lead")
+        keys that the event carries. A date trigger names its ``entity_type``."""
+        entity = entity_type if event_type == definition.DATE_EVENT else (event_type or "").partition(".")[0]
+        model = ENTITY_MODELS.get(entity, "crm.lead")
         aliases = {**COMMON_ALIASES, **FIELD_ALIASES.get(model, {})}
         event = EVENT_TYPES.get(event_type)
         return {
