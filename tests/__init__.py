@@ -12,3 +12,4 @@ from . import test_rest_concurrency
 from . import test_rest_malformed, test_rest_access, test_rest_schemathesis
 from . import test_migrations
 from . import test_workflow_run_insert
+from . import test_workflow_date_triggers
