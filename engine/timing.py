@@ -6,6 +6,7 @@ the user's time zone, and turned back into UTC with its daylight saving offset o
 """
 
 import re
+from contextlib import suppress
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -157,10 +158,9 @@ def _parse_until(value):
     if not isinstance(value, str):
         raise problem
     text = value.strip()
-    try:
+    # Not a date: perhaps a datetime.
+    with suppress(ValueError):
         return date.fromisoformat(text)
-    except ValueError:
-        pass
     try:
         # Python before 3.11 does not read the Z suffix.
         return _naive_utc(datetime.fromisoformat(re.sub(r"[Zz]$", "+00:00", text)))
