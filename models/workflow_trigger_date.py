@@ -63,8 +63,7 @@ class WorkflowTrigger(models.Model):
     )
     date_offset_unit = fields.Selection(
         [(unit, unit.capitalize()) for unit in DURATION_UNITS], string="Offset Unit",
-        compute="_compute_date_offset_unit", store=True, readonly=False,
-        help="The unit of the offset.",
+        help="For a Date reached trigger: the unit of the offset.",
     )
     date_last_pass = fields.Datetime(
         readonly=True, copy=False,
@@ -97,14 +96,6 @@ class WorkflowTrigger(models.Model):
     def _inverse_date_field_id(self):
         for trigger in self:
             trigger.date_field = trigger.date_field_id.name or False
-
-    @api.depends("event_type")
-    def _compute_date_offset_unit(self):
-        for trigger in self:
-            if trigger.event_type != DATE_EVENT:
-                trigger.date_offset_unit = False
-            elif not trigger.date_offset_unit:
-                trigger.date_offset_unit = "days"
 
     @api.constrains("event_type", "entity_type", "date_field", "date_offset_unit")
     def _check_date_settings(self):

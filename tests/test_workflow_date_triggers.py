@@ -187,6 +187,7 @@ class TestDateTriggers(WorkflowCase):
              "computed when read"),
             ({"entity_type": False}, "entity_type: a Date reached trigger needs it."),
             ({"date_field": False}, "date_field: a Date reached trigger needs it."),
+            ({"date_offset_unit": False}, "date_offset_unit: a Date reached trigger needs it."),
         ]
         for trigger, message in cases:
             with self.subTest(trigger=trigger), self.assertRaises(ValidationError) as caught:
