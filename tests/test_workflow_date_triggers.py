@@ -5,7 +5,7 @@ import psycopg2
 from freezegun import freeze_time
 
 from odoo import Command, fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from .common import CommittingCase, WorkflowCase
@@ -167,6 +167,22 @@ class TestDateTriggers(WorkflowCase):
         mine = self._lead(-1, company_id=other.id)
         self._pass(minutes=1)
         self.assertEqual(self._runs(workflow).res_id, mine.id)
+
+    def test_managers_read_the_fires_of_their_companies_only(self):
+        other = self.env["res.company"].create({"name": "Elsewhere"})
+        workflow = self._workflow()
+        workflow.company_id = other
+        self._lead(-1, company_id=other.id)
+        self._pass(minutes=1)
+        fires = self.env["workflow.trigger.fire"].search([("trigger_id", "=", workflow.trigger_ids.id)])
+        self.assertEqual(len(fires.run_id), 1)
+        fires_seen = self.env["workflow.trigger.fire"].with_user(self.manager)
+        self.assertFalse(fires_seen.search([("id", "in", fires.ids)]))
+        self.manager.company_ids |= other
+        companies = fires_seen.with_context(allowed_company_ids=[self.manager.company_id.id, other.id])
+        self.assertEqual(companies.search([("id", "in", fires.ids)]), fires)
+        with self.assertRaises(AccessError):
+            companies.browse(fires.ids).unlink()
 
     def test_a_pass_returns_the_next_due_time_and_the_cron_is_triggered_for_it(self):
         self._workflow(date_offset=-1)
