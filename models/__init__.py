@@ -21,5 +21,7 @@ from . import workflow_run_queue_job
 from . import workflow_run_retention
 from . import workflow_secret
 from . import workflow_trigger
+from . import workflow_trigger_fire
+from . import workflow_trigger_date
 from . import workflow_version
 from . import workflow_workflow

@@ -1,5 +1,6 @@
 import json
 import uuid
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
@@ -239,8 +240,13 @@ class WorkflowRun(models.Model):
             values = [field.convert_to_cache(row.get(field.name), runs) for row in inserted]
             self.env.cache.update(runs, field, values)
             if field.type == "many2one":
-                for run, value in zip(runs, values, strict=True):
-                    field._update_inverses(run, value)
+                # One update per value: each adds its runs to a cached one2many, whose ids it
+                # makes unique again, which run by run costs the square of a batch's size.
+                runs_by_value = defaultdict(list)
+                for run_id, value in zip(runs.ids, values, strict=True):
+                    runs_by_value[value].append(run_id)
+                for value, run_ids in runs_by_value.items():
+                    field._update_inverses(self.browse(run_ids), value)
         runs.modified([field.name for field in stored], create=True)
         return runs
 

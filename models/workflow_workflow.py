@@ -286,8 +286,11 @@ class WorkflowWorkflow(models.Model):
         return workflows
 
     def write(self, vals):
+        reactivated = self.filtered(lambda workflow: not workflow.active) if vals.get("active") else self.browse()
         result = super().write(vals)
         self._check_saving_user_capabilities()
+        # A date trigger of an archived workflow watched nothing: it starts watching again now.
+        reactivated.trigger_ids._start_date_watch()
         return result
 
     @api.returns("workflow.run", lambda run: run.id)
@@ -475,6 +478,7 @@ class WorkflowWorkflow(models.Model):
                     "conditions": trigger.conditions or None,
                     "active": trigger.active,
                     "sequence": trigger.sequence,
+                    **trigger._date_document(),
                 })
                 for trigger in self.trigger_ids
             ],
@@ -546,7 +550,9 @@ class WorkflowWorkflow(models.Model):
             ))
         if document.get("queue_backend") == "queue_job" and "queue.job" not in self.env:
             errors.append(definition.DefinitionError("the queue_job module is not installed", "queue_backend"))
-        return [error.to_dict() for error in errors]
+        return [error.to_dict() for error in errors] + self.env["workflow.trigger"]._document_errors(
+            document.get("triggers")
+        )
 
     @api.model
     def _document_values(self, document):
@@ -622,12 +628,13 @@ class WorkflowWorkflow(models.Model):
         })
 
     @api.model
-    def get_condition_builder_info(self, event_type=False):
+    def get_condition_builder_info(self, event_type=False, entity_type=False):
         """What the condition builder offers for a trigger of ``event_type``, as the context
         of models/record_context.py holds it: the record model whose fields conditions read,
         the record's entity names and field aliases, the other roots of the context and the
-        keys that the event carries."""
-        model = ENTITY_MODELS.get((event_type or "").partition(".")[0], "crm.lead")
+        keys that the event carries. A date trigger names its ``entity_type``."""
+        entity = entity_type if event_type == definition.DATE_EVENT else (event_type or "").partition(".")[0]
+        model = ENTITY_MODELS.get(entity, "crm.lead")
         aliases = {**COMMON_ALIASES, **FIELD_ALIASES.get(model, {})}
         event = EVENT_TYPES.get(event_type)
         return {

@@ -170,13 +170,14 @@ class TestQueueJobWorkers(test_workflow_queue_workers.TestQueueWorkers):
         return env["queue.job"].search_count([("channel", "=", QUEUE_JOB_CHANNEL)])
 
     def _make_waits_due(self, env, runs):
-        super()._make_waits_due(env, runs)
+        result = super()._make_waits_due(env, runs)
         # The jobs that resume them were queued for the end of the wait too.
         env.cr.execute(
             "UPDATE queue_job SET eta = eta - interval '1 hour' WHERE channel = %s AND state = 'pending' "
             "AND eta IS NOT NULL",
             [QUEUE_JOB_CHANNEL],
         )
+        return result
 
     def _remove_committed_data(self):
         with self._env() as env:

@@ -24,8 +24,10 @@ export const workflowEngineService = {
         };
         const call = (method, args) => orm.call("workflow.workflow", method, args);
         return {
-            conditionContext: (eventType) =>
-                remembered(`conditions:${eventType}`, () => call("get_condition_builder_info", [eventType])),
+            conditionContext: (eventType, entityType) =>
+                remembered(`conditions:${eventType}:${entityType}`, () =>
+                    call("get_condition_builder_info", [eventType, entityType || false])
+                ),
             actionSchemas: () => remembered("action_schemas", () => call("get_action_schemas", [])),
             checkConditions: (conditions) => call("check_conditions", [conditions]),
             checkActionConfig: (actionType, config, name) =>

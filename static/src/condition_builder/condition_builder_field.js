@@ -30,9 +30,12 @@ export class ConditionBuilderField extends Component {
         this.successors = new WeakMap();
         useRecordObserver(async (record) => {
             const eventType = record.data.event_type || false;
-            if (this.state.info === null || eventType !== this.eventType) {
+            // A date trigger's conditions read the records of its entity.
+            const entityType = (eventType === "date.reached" && record.data.entity_type) || false;
+            if (this.state.info === null || eventType !== this.eventType || entityType !== this.entityType) {
                 this.eventType = eventType;
-                this.state.info = await this.keepLast.add(this.loadInfo(eventType));
+                this.entityType = entityType;
+                this.state.info = await this.keepLast.add(this.loadInfo(eventType, entityType));
             }
         });
     }
@@ -49,8 +52,8 @@ export class ConditionBuilderField extends Component {
         return describeCondition(this.root);
     }
 
-    async loadInfo(eventType) {
-        const info = await this.workflowEngine.conditionContext(eventType);
+    async loadInfo(eventType, entityType) {
+        const info = await this.workflowEngine.conditionContext(eventType, entityType);
         const fieldDefs = await this.fieldService.loadFields(info.res_model);
         return { ...info, fieldNames: new Set(Object.keys(fieldDefs)) };
     }
