@@ -33,7 +33,6 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from functools import lru_cache
 
 from . import jsondoc
 from .exceptions import ConditionError
@@ -64,21 +63,11 @@ _COLLECTION_TYPES = (list, tuple, set, frozenset)
 # --- values -------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
-def _parse_iso(text):
-    """A date for ``YYYY-MM-DD``, a datetime for longer ISO texts, None otherwise."""
-    parse = date.fromisoformat if len(text) == 10 else datetime.fromisoformat
-    try:
-        return parse(text)
-    except ValueError:
-        return None
-
-
 def _as_moment(value):
     if isinstance(value, date):
         return value
     if isinstance(value, str):
-        return _parse_iso(value)
+        return jsondoc.parse_iso(value)
     return None
 
 

@@ -1,7 +1,9 @@
 """JSON documents that arrive as text (forms, XML-RPC clients) or as values (JSON-RPC)."""
 
 import json
+import re
 from datetime import date, datetime
+from functools import lru_cache
 
 from .masking import MASK
 
@@ -122,6 +124,19 @@ def iso(value, timespec="auto"):
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+@lru_cache(maxsize=4096)
+def parse_iso(text):
+    """A date for ``YYYY-MM-DD``, a datetime for longer ISO 8601 texts (aware when they name
+    their offset or end in Z), None for any other text."""
+    # Python before 3.11 does not read the Z suffix.
+    text = re.sub(r"[Zz]$", "+00:00", text)
+    parse = date.fromisoformat if len(text) == len("2026-03-29") else datetime.fromisoformat
+    try:
+        return parse(text)
+    except ValueError:
+        return None
 
 
 def mask(value, secrets):

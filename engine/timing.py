@@ -6,10 +6,10 @@ the user's time zone, and turned back into UTC with its daylight saving offset o
 """
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import templates
+from . import jsondoc, templates
 from .exceptions import ConfigError
 from .jsondoc import iso
 
@@ -156,17 +156,10 @@ def _parse_until(value):
     problem = ConfigError(f"must render to an ISO date or datetime, got {value!r}", UNTIL_PATH)
     if not isinstance(value, str):
         raise problem
-    text = value.strip()
-    # A date alone is ten characters (2026-03-29); anything longer names a moment.
-    is_date = len(text) == len("2026-03-29")
-    try:
-        if is_date:
-            return date.fromisoformat(text)
-        # Python before 3.11 does not read the Z suffix.
-        moment = datetime.fromisoformat(re.sub(r"[Zz]$", "+00:00", text))
-    except ValueError:
-        raise problem from None
-    return _naive_utc(moment)
+    moment = jsondoc.parse_iso(value.strip())
+    if moment is None:
+        raise problem
+    return moment if not isinstance(moment, datetime) else _naive_utc(moment)
 
 
 def resume_at(config, now_utc, tz_name, until_value=None):

@@ -1,4 +1,5 @@
 import json
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -74,3 +75,11 @@ def test_rpc_value_gives_plain_strings_string_keys_and_the_null_asked_for():
     assert sent == {"phone": "•••• 4 56", "7": [False, 1, "x"], "nested": {"none": False}}
     assert type(sent["phone"]) is str
     assert jsondoc.rpc_value(value)["nested"] == {"none": None}
+
+
+def test_parse_iso_reads_dates_datetimes_and_the_z_suffix_and_nothing_else():
+    assert jsondoc.parse_iso("2026-03-29") == date(2026, 3, 29)
+    assert jsondoc.parse_iso("2026-03-29T08:30:00") == datetime(2026, 3, 29, 8, 30)
+    assert jsondoc.parse_iso("2026-03-29T08:30:00Z") == datetime(2026, 3, 29, 8, 30, tzinfo=timezone.utc)
+    for text in ("", "tomorrow", "2026-13-01", "29/03/2026"):
+        assert jsondoc.parse_iso(text) is None
