@@ -33,9 +33,19 @@ class WorkflowRun(models.Model):
         the engine's own bookkeeping and is written with superuser rights.
         """
         self.ensure_one()
-        if self._refuse_lost_capabilities():
-            return self
-        self._run_actions({self: record.with_context(workflow_depth=self.depth + 1)}, {self: context}, queued=False)
+        return self._execute_immediate({self: record}, {self: context})
+
+    def _execute_immediate(self, records, contexts):
+        """Run these running runs of one event now, one after the other in their order, each on
+        its record of ``records`` with its context of ``contexts`` (see _execute): one run loop
+        for all of them, whose action runs are written together and whose ends are written with
+        one UPDATE."""
+        refused = self.browse(run.id for run in self if run._refuse_lost_capabilities())
+        runs = self - refused
+        if runs:
+            runs._run_actions(
+                {run: records[run].with_context(workflow_depth=run.depth + 1) for run in runs}, contexts, queued=False
+            )
         return self
 
     def _execute_action(self, action, record, context, run_values=None, own_transaction=False):
@@ -130,25 +140,33 @@ class WorkflowRun(models.Model):
         ``contexts``; log each action's outcome and end each run in the state the outcomes
         decide (engine.runstate).
 
-        The modes differ only in what a step commits. Immediate (one run, in the transaction
-        of its event): each action runs in a savepoint, and the action runs are written with
-        the run's end. Queued (the runs claimed together, on a cursor they own): each action
-        runs for all the runs at once, and its outcome is committed as it ends, so that a crash
-        later keeps what was done and logged; a run stopped by a temporary failure waits in the
-        queue for another attempt.
+        The modes differ only in what a step commits and in how the runs take turns.
+        Immediate (the runs of one event, in its transaction): each run runs all its actions
+        before the next one starts, each action in a savepoint; the action runs of all the runs
+        are written together, and the runs' ends with them, once the last action ended. Queued
+        (the runs of one workflow claimed together, on a cursor they own): each action runs for
+        all the runs at once, and its outcome is committed as it ends, so that a crash later
+        keeps what was done and logged; a run stopped by a temporary failure waits in the queue
+        for another attempt.
         """
         settled, states = self._settled_actions()
         # Read before the first commit, which empties the transaction's cache.
         run_values = {run: run._action_run_defaults() for run in self}
         durations = {run: run.duration_ms or 0 for run in self}
-        start = time.perf_counter()
-        # Immediate mode: the action runs, written with the run's end.
+        actions_of = {run: run.workflow_id.action_ids for run in self}
+        if queued:
+            # The runs share their workflow: each step is one action for all of them.
+            steps = [(action, self) for action in actions_of[self[:1]]] if self else []
+        else:
+            steps = [(action, run) for run in self for action in actions_of[run]]
+        starts, ends = {}, {}
+        # Immediate mode: the action runs, and the runs' ends, written after the last action.
         kept = []
+        ended = {}
         runs = self
-        actions = self.workflow_id.action_ids
         stepped = False
-        for index, action in enumerate(actions):
-            step = runs.filtered(lambda run, action=action: action.id not in settled[run])
+        for action, step_runs in steps:
+            step = (step_runs & runs).filtered(lambda run, action=action: action.id not in settled[run])
             if not step:
                 continue
             if queued:
@@ -158,7 +176,11 @@ class WorkflowRun(models.Model):
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                 step._heartbeat(durations)
             stepped = True
+            for run in step:
+                starts.setdefault(run, time.perf_counter())
             logs = step._execute_step(action, records, contexts, run_values, own_transaction=queued and len(step) == 1)
+            for run in step:
+                ends[run] = time.perf_counter()
             if queued:
                 if len(step) == 1 and logs[step]["state"] == "failed":
                     # The failure rolled the transaction back, and the heartbeat's lock with it.
@@ -174,23 +196,32 @@ class WorkflowRun(models.Model):
                 runs -= run
                 if queued and run._retry_later(log):
                     continue
-                later_actions = actions[index + 1:].filtered(lambda later, run=run: later.id not in settled[run])
-                kept.extend(run._action_run_vals(later, state="skipped") for later in later_actions)
-                self.env["workflow.action.run"].create(kept)
-                kept = []
-                run._finish(
-                    "failed", error=f"{log['name']}: {log['error']}", error_code=log["error_code"],
-                    **({} if queued else {"duration_ms": (time.perf_counter() - start) * 1000}),
+                actions = actions_of[run]
+                later_actions = actions[list(actions).index(action) + 1:].filtered(
+                    lambda later, run=run: later.id not in settled[run]
                 )
-        if not runs:
-            return
+                kept.extend(run._action_run_vals(later, state="skipped") for later in later_actions)
+                failure = {"error": f"{log['name']}: {log['error']}", "error_code": log["error_code"]}
+                if queued:
+                    self.env["workflow.action.run"].create(kept)
+                    kept = []
+                    run._finish("failed", **failure)
+                else:
+                    ended[run] = ("failed", failure)
         if queued:
-            runs._heartbeat(durations)
-            for state, finished in runs.grouped(states.get).items():
-                finished._finish(state)
-        else:
-            self.env["workflow.action.run"].create(kept)
-            runs._finish(states[runs], duration_ms=(time.perf_counter() - start) * 1000)
+            if runs:
+                runs._heartbeat(durations)
+                for state, finished in runs.grouped(states.get).items():
+                    finished._finish(state)
+            return
+        for run in runs:
+            ended[run] = (states[run], {})
+        self.env["workflow.action.run"].create(kept)
+        # One UPDATE for all (the flush writes runs that change the same fields together).
+        for run in self:
+            if run in ended:
+                state, failure = ended[run]
+                run._finish(state, duration_ms=(ends.get(run, 0) - starts.get(run, 0)) * 1000, **failure)
 
     def _acting_records(self):
         """The record of each of these runs (of one model), as their run-as user sees it in

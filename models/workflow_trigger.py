@@ -104,11 +104,15 @@ class WorkflowTrigger(models.Model):
         triggers = self._active_for(event_type, custom_event) if events else ()
         if not triggers:
             return runs
-        workflows = self.env["workflow.workflow"].sudo()
+        # Browsed together: what the launch reads of one workflow it reads of all at once.
+        workflows = self.env["workflow.workflow"].sudo().browse(
+            dict.fromkeys(workflow_id for _trigger_id, workflow_id, *_rest in triggers)
+        )
         record_companies = [self._company_of(record) for record, _event_keys in events]
         contexts = {}
+        launches = []
         for trigger_id, workflow_id, company_id, run_as_id, holds in triggers:
-            workflow = workflows.browse(workflow_id)
+            workflow = workflows.browse(workflow_id).with_prefetch(workflows._prefetch_ids)
             matches = []
             for index, (record, event_keys) in enumerate(events):
                 if company_id and company_id != record_companies[index]:
@@ -124,9 +128,9 @@ class WorkflowTrigger(models.Model):
                 if holds(context):
                     matches.append((acting_record, event_keys))
             if matches:
-                trigger = self.browse(trigger_id)
-                runs |= workflow.env["workflow.run"]._launch_runs(workflow, trigger, event_type, matches)
-        return runs
+                launches.append((workflow, self.browse(trigger_id), matches))
+        # The runs of all the workflows the event matches, logged together (one INSERT).
+        return runs.sudo()._launch_event_runs(event_type, launches).with_env(runs.env)
 
     @api.model
     @tools.ormcache("event_type", "custom_event")
