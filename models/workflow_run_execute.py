@@ -6,6 +6,7 @@ import contextlib
 import logging
 import time
 import traceback
+import uuid
 
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -19,6 +20,39 @@ from .workflow_action import BATCHED_TYPES
 from .workflow_run import RUN_LOGGER
 
 _logger = logging.getLogger(RUN_LOGGER)
+
+
+class ActionSavepoints:
+    """The savepoints of the actions of one immediate run loop: each action runs in a savepoint
+    of its own, as in ``cr.savepoint()`` (flushed on entry and on exit, a failure rolls back to
+    it and clears the cache), but the savepoint of an action that succeeded is released with
+    the statement that opens the next one, and the last at ``close``: one statement per
+    action instead of two."""
+
+    def __init__(self, cr):
+        self.cr = cr
+        self.kept = None
+
+    @contextlib.contextmanager
+    def action(self):
+        cr = self.cr
+        cr.flush()
+        name = str(uuid.uuid1())
+        release, self.kept = self.kept, None
+        cr.execute(f'RELEASE SAVEPOINT "{release}"; SAVEPOINT "{name}"' if release else f'SAVEPOINT "{name}"')
+        try:
+            yield
+            cr.flush()
+        except BaseException:
+            cr.clear()
+            cr.execute(f'ROLLBACK TO SAVEPOINT "{name}"; RELEASE SAVEPOINT "{name}"')
+            raise
+        self.kept = name
+
+    def close(self):
+        if self.kept:
+            release, self.kept = self.kept, None
+            self.cr.execute(f'RELEASE SAVEPOINT "{release}"')
 
 
 class WorkflowRun(models.Model):
@@ -48,19 +82,24 @@ class WorkflowRun(models.Model):
             )
         return self
 
-    def _execute_action(self, action, record, context, run_values=None, own_transaction=False):
+    def _execute_action(self, action, record, context, run_values=None, own_transaction=False, savepoints=None):
         """Run one action and return its action run's values (``run_values``: this run's part
         of them, when the caller has them at hand).
 
-        The action runs in a savepoint, so that its failure undoes what it did and nothing
-        else; with ``own_transaction`` (a queued run's action, alone in a transaction that
-        holds nothing else to keep), a failure rolls the transaction back instead.
+        The action runs in a savepoint (one of ``savepoints``, an ActionSavepoints, when the
+        run loop gives them), so that its failure undoes what it did and nothing else; with
+        ``own_transaction`` (a queued run's action, alone in a transaction that holds nothing
+        else to keep), a failure rolls the transaction back instead.
         """
         vals = self._action_run_vals(action, run_values)
         start = time.perf_counter()
         rendered, secrets = None, []
         try:
-            with contextlib.nullcontext() if own_transaction else record.env.cr.savepoint():
+            if own_transaction:
+                savepoint = contextlib.nullcontext()
+            else:
+                savepoint = savepoints.action() if savepoints else record.env.cr.savepoint()
+            with savepoint:
                 rendered, secrets = action._render_input(self, context)
                 vals["output"] = action.with_env(record.env)._execute(record, rendered)
             vals["state"] = "success"
@@ -160,6 +199,8 @@ class WorkflowRun(models.Model):
         else:
             steps = [(action, run) for run in self for action in actions_of[run]]
         starts, ends = {}, {}
+        # Immediate mode: the actions' savepoints (a queued step commits, which ends them).
+        savepoints = None if queued else ActionSavepoints(self.env.cr)
         # Immediate mode: the action runs, and the runs' ends, written after the last action.
         kept = []
         ended = {}
@@ -178,7 +219,9 @@ class WorkflowRun(models.Model):
             stepped = True
             for run in step:
                 starts.setdefault(run, time.perf_counter())
-            logs = step._execute_step(action, records, contexts, run_values, own_transaction=queued and len(step) == 1)
+            logs = step._execute_step(
+                action, records, contexts, run_values, own_transaction=queued and len(step) == 1, savepoints=savepoints
+            )
             for run in step:
                 ends[run] = time.perf_counter()
             if queued:
@@ -214,6 +257,7 @@ class WorkflowRun(models.Model):
                 for state, finished in runs.grouped(states.get).items():
                     finished._finish(state)
             return
+        savepoints.close()
         for run in runs:
             ended[run] = (states[run], {})
         self.env["workflow.action.run"].create(kept)
@@ -254,18 +298,19 @@ class WorkflowRun(models.Model):
                 )
         return settled, states
 
-    def _execute_step(self, action, records, contexts, run_values, own_transaction=False):
+    def _execute_step(self, action, records, contexts, run_values, own_transaction=False, savepoints=None):
         """Run ``action`` for each of these runs, on its record of ``records`` with its context
         of ``contexts``, and return each run's action run values.
 
         Where the action allows, the runs' rendered configs run as one batch, in a savepoint;
         should the batch fail, each run runs the action alone, so that a failure is logged on
-        its own run and undoes nothing of the others. ``own_transaction``: see _execute_action.
+        its own run and undoes nothing of the others. ``own_transaction``, ``savepoints``: see
+        _execute_action.
         """
         if len(self) == 1 or action.action_type not in BATCHED_TYPES or not self[0].res_model:
             return {
                 run: run._execute_action(action, records[run], contexts[run], run_values[run],
-                                         own_transaction=own_transaction)
+                                         own_transaction=own_transaction, savepoints=savepoints)
                 for run in self
             }
         start = time.perf_counter()
