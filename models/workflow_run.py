@@ -7,7 +7,6 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..engine import jsondoc
 from ..engine.abbreviation import abbreviate
 from ..engine.events import EVENT_TYPES
 from .record_context import build_context, masked_event_keys
@@ -234,9 +233,13 @@ class WorkflowRun(models.Model):
         for field in stored:
             values = [field.convert_to_cache(row.get(field.name), runs) for row in inserted]
             self.env.cache.update(runs, field, values)
-            if field.type == "many2one":
-                for run, value in zip(runs, values, strict=True):
-                    field._update_inverses(run, value)
+            if field.type == "many2one" and self.pool.field_inverses[field]:
+                # The runs that point to one record join its cached one2many together.
+                pointing = defaultdict(list)
+                for run_id, value in zip(runs._ids, values, strict=True):
+                    pointing[value].append(run_id)
+                for value, run_ids in pointing.items():
+                    field._update_inverses(runs.browse(run_ids), value)
         runs.modified([field.name for field in stored], create=True)
         return runs
 
@@ -323,6 +326,8 @@ class WorkflowRun(models.Model):
             dict.fromkeys(workflow.id for workflow, _trigger, _matches in launches)
         )
         vals_list, sinces, launched = [], [], []
+        # An event's payload, as each run-as user may see it in each company (masked fields).
+        payloads = {}
         for workflow, trigger, matches in launches:
             workflow = workflow.with_prefetch(workflows._prefetch_ids)
             since = None
@@ -344,9 +349,14 @@ class WorkflowRun(models.Model):
                 **({"state": "pending"} if queued else {"state": "running", "attempt": 1, "started_at": now}),
             }
             for (acting_record, event_keys), key in zip(matches, keys, strict=True):
+                seen_as = (acting_record._name, acting_record.env.uid, acting_record.env.company.id, id(event_keys))
+                if seen_as not in payloads:
+                    payload = masked_event_keys(acting_record, event_keys)
+                    payloads[seen_as] = (event_keys, json.dumps(payload, default=str))
                 vals_list.append({
                     **common,
-                    "payload": jsondoc.plain(masked_event_keys(acting_record, event_keys)),
+                    # As jsondoc.plain gives it, a copy of its own for each run.
+                    "payload": json.loads(payloads[seen_as][1]),
                     "res_model": acting_record._name if acting_record else False,
                     "res_id": acting_record.id,
                     "user_id": acting_record.env.uid,

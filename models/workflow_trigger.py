@@ -104,22 +104,18 @@ class WorkflowTrigger(models.Model):
         triggers = self._active_for(event_type, custom_event) if events else ()
         if not triggers:
             return runs
-        # Browsed together: what the launch reads of one workflow it reads of all at once.
-        workflows = self.env["workflow.workflow"].sudo().browse(
-            dict.fromkeys(workflow_id for _trigger_id, workflow_id, *_rest in triggers)
-        )
+        workflows = self.env["workflow.workflow"].sudo()
         record_companies = [self._company_of(record) for record, _event_keys in events]
         contexts = {}
         launches = []
         for trigger_id, workflow_id, company_id, run_as_id, holds in triggers:
-            workflow = workflows.browse(workflow_id).with_prefetch(workflows._prefetch_ids)
             matches = []
             for index, (record, event_keys) in enumerate(events):
                 if company_id and company_id != record_companies[index]:
                     continue
                 key = (run_as_id, company_id, index)
                 if key not in contexts:
-                    acting_record = workflow._acting_record(record)
+                    acting_record = workflows.browse(workflow_id)._acting_record(record)
                     contexts[key] = (
                         acting_record,
                         build_context(acting_record, event_keys, acting_record.env.company, memoize=True),
@@ -128,7 +124,14 @@ class WorkflowTrigger(models.Model):
                 if holds(context):
                     matches.append((acting_record, event_keys))
             if matches:
-                launches.append((workflow, self.browse(trigger_id), matches))
+                launches.append((workflow_id, trigger_id, matches))
+        if launches:
+            # Browsed together: what the launch reads of one workflow it reads of all at once.
+            workflows = workflows.browse(dict.fromkeys(workflow_id for workflow_id, _trigger_id, _matches in launches))
+            launches = [
+                (workflows.browse(workflow_id).with_prefetch(workflows._prefetch_ids), self.browse(trigger_id), matches)
+                for workflow_id, trigger_id, matches in launches
+            ]
         # The runs of all the workflows the event matches, logged together (one INSERT).
         return runs.sudo()._launch_event_runs(event_type, launches).with_env(runs.env)
 
