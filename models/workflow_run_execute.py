@@ -27,7 +27,8 @@ class ActionSavepoints:
     of its own, as in ``cr.savepoint()`` (flushed on entry and on exit, a failure rolls back to
     it and clears the cache), but the savepoint of an action that succeeded is released with
     the statement that opens the next one, and the last at ``close``: one statement per
-    action instead of two."""
+    action instead of two. Nor is the next one's entry flushed again: the run loop writes
+    nothing between two actions, and the exit of the one before has just flushed."""
 
     def __init__(self, cr):
         self.cr = cr
@@ -36,9 +37,10 @@ class ActionSavepoints:
     @contextlib.contextmanager
     def action(self):
         cr = self.cr
-        cr.flush()
-        name = str(uuid.uuid1())
         release, self.kept = self.kept, None
+        if not release:
+            cr.flush()
+        name = str(uuid.uuid1())
         cr.execute(f'RELEASE SAVEPOINT "{release}"; SAVEPOINT "{name}"' if release else f'SAVEPOINT "{name}"')
         try:
             yield
