@@ -9,6 +9,7 @@ from odoo.tools import SQL
 
 from ..engine.abbreviation import abbreviate
 from ..engine.events import EVENT_TYPES
+from .log_insert import cache_inserted, insert_columns, log_rows
 from .record_context import build_context, masked_event_keys
 from .workflow_definition_mixin import MANAGER_GROUP
 from .workflow_workflow import QUEUE_BACKENDS
@@ -172,19 +173,9 @@ class WorkflowRun(models.Model):
         """
         if not vals_list:
             return self.browse()
-        now = self.env.cr.now()
-        defaulted = [
-            name for name, field in self._fields.items()
-            if field.store and field.default and name != "uuid" and any(name not in vals for vals in vals_list)
-        ]
-        defaults = self.default_get(defaulted) if defaulted else {}
-        rows = []
         for vals in vals_list:
             vals.setdefault("uuid", str(uuid.uuid4()))
-            rows.append({
-                **defaults, **vals,
-                "create_uid": self.env.uid, "create_date": now, "write_uid": self.env.uid, "write_date": now,
-            })
+        rows = log_rows(self, vals_list)
         sinces = duplicate_since if isinstance(duplicate_since, list) else [duplicate_since] * len(rows)
         if any(sinces):
             self.flush_model(["workflow_id", "idempotency_key"])
@@ -192,13 +183,7 @@ class WorkflowRun(models.Model):
                 rows, sinces = self._unseen_rows(rows, sinces)
                 if not rows:
                     return self.browse()
-        columns = [self._fields[name] for name in dict.fromkeys(name for row in rows for name in row)]
-        params = [
-            field.convert_to_column_insert(row[field.name], self, row) if field.name in row else None
-            for row in rows for field in columns
-        ]
-        # The names are the model's fields.
-        names = ", ".join(f'"{field.name}"' for field in columns)
+        columns, names, params = insert_columns(self, rows)
         # A client's key starts one manual run of its workflow (see init). A request that repeats
         # the key while the first one's run is not committed waits for it here, then conflicts:
         # in Odoo's repeatable-read transactions DO NOTHING on a row the transaction cannot see
@@ -227,20 +212,7 @@ class WorkflowRun(models.Model):
         ids = dict(self.env.cr.fetchall())
         inserted = [row for row in rows if row["uuid"] in ids]
         runs = self.browse(ids[row["uuid"]] for row in inserted)
-        # What the ORM's create caches: the new runs are read without a query, and the records they
-        # point to that hold their runs in cache (workflow.run_ids) hold the new ones too.
-        stored = [field for name, field in self._fields.items() if field.store and name != "id"]
-        for field in stored:
-            values = [field.convert_to_cache(row.get(field.name), runs) for row in inserted]
-            self.env.cache.update(runs, field, values)
-            if field.type == "many2one" and self.pool.field_inverses[field]:
-                # The runs that point to one record join its cached one2many together.
-                pointing = defaultdict(list)
-                for run_id, value in zip(runs._ids, values, strict=True):
-                    pointing[value].append(run_id)
-                for value, run_ids in pointing.items():
-                    field._update_inverses(runs.browse(run_ids), value)
-        runs.modified([field.name for field in stored], create=True)
+        cache_inserted(runs, inserted)
         return runs
 
     @api.model

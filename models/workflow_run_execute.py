@@ -230,7 +230,7 @@ class WorkflowRun(models.Model):
                 if len(step) == 1 and logs[step]["state"] == "failed":
                     # The failure rolled the transaction back, and the heartbeat's lock with it.
                     step._heartbeat(durations)
-                self.env["workflow.action.run"].create(list(logs.values()))
+                self.env["workflow.action.run"]._insert(list(logs.values()))
             else:
                 kept.extend(logs.values())
             for run, log in logs.items():
@@ -248,7 +248,7 @@ class WorkflowRun(models.Model):
                 kept.extend(run._action_run_vals(later, state="skipped") for later in later_actions)
                 failure = {"error": f"{log['name']}: {log['error']}", "error_code": log["error_code"]}
                 if queued:
-                    self.env["workflow.action.run"].create(kept)
+                    self.env["workflow.action.run"]._insert(kept)
                     kept = []
                     run._finish("failed", **failure)
                 else:
@@ -262,7 +262,7 @@ class WorkflowRun(models.Model):
         savepoints.close()
         for run in runs:
             ended[run] = (states[run], {})
-        self.env["workflow.action.run"].create(kept)
+        self.env["workflow.action.run"]._insert(kept)
         # One UPDATE for all (the flush writes runs that change the same fields together).
         for run in self:
             if run in ended:
