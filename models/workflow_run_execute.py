@@ -10,6 +10,7 @@ import uuid
 
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
 from ..engine import jsondoc, runstate
 from ..engine.abbreviation import abbreviate
@@ -38,23 +39,26 @@ class ActionSavepoints:
     def action(self):
         cr = self.cr
         release, self.kept = self.kept, None
-        if not release:
-            cr.flush()
         name = str(uuid.uuid1())
-        cr.execute(f'RELEASE SAVEPOINT "{release}"; SAVEPOINT "{name}"' if release else f'SAVEPOINT "{name}"')
+        if release:
+            cr.execute(SQL("RELEASE SAVEPOINT %s; SAVEPOINT %s", SQL.identifier(release), SQL.identifier(name)))
+        else:
+            cr.flush()
+            cr.execute(SQL("SAVEPOINT %s", SQL.identifier(name)))
         try:
             yield
             cr.flush()
         except BaseException:
             cr.clear()
-            cr.execute(f'ROLLBACK TO SAVEPOINT "{name}"; RELEASE SAVEPOINT "{name}"')
+            savepoint = SQL.identifier(name)
+            cr.execute(SQL("ROLLBACK TO SAVEPOINT %s; RELEASE SAVEPOINT %s", savepoint, savepoint))
             raise
         self.kept = name
 
     def close(self):
         if self.kept:
             release, self.kept = self.kept, None
-            self.cr.execute(f'RELEASE SAVEPOINT "{release}"')
+            self.cr.execute(SQL("RELEASE SAVEPOINT %s", SQL.identifier(release)))
 
 
 class WorkflowRun(models.Model):
