@@ -50,17 +50,22 @@ class RecordContext(Mapping):
     ``{"field": "user_id", "operator": "eq", "value": 2}`` read naturally.
     """
 
-    __slots__ = ("_record", "_memo", "_masked")
+    __slots__ = ("_record", "_memo", "_masked", "_journal")
 
-    def __init__(self, record, memo=None):
+    def __init__(self, record, memo=None, journal=None):
         self._record = record
         # Values already read, when the view may keep them: while the conditions of many
         # workflows are evaluated on one event, nothing writes the record.
         self._memo = memo
         self._masked = None
+        # With a journal (a list), each value read from the record is noted in it as
+        # ``(memo, key)`` (memo None: not kept), so that a caller knows what was read.
+        self._journal = journal
 
     def __getitem__(self, key):
         memo = self._memo
+        if self._journal is not None and (memo is None or key not in memo):
+            self._journal.append((memo, key))
         if memo is None:
             return self._read(key)
         if key not in memo:
@@ -89,7 +94,7 @@ class RecordContext(Mapping):
             self._masked = masked_fields(record)
         if name in self._masked and value:
             return Masked(value)
-        return self._convert(field, value, self._memo is not None)
+        return self._convert(field, value, self._memo is not None, self._journal)
 
     def __iter__(self):
         record = self._record
@@ -122,9 +127,9 @@ class RecordContext(Mapping):
         return f"RecordContext({self._record!r})"
 
     @staticmethod
-    def _convert(field, value, memoize):
+    def _convert(field, value, memoize, journal=None):
         if field.type == "many2one":
-            return RecordContext(value, {} if memoize else None) if value else None
+            return RecordContext(value, {} if memoize else None, journal) if value else None
         if field.type in ("one2many", "many2many"):
             return [related.display_name for related in value]
         if field.type == "boolean":
@@ -161,7 +166,7 @@ def masked_event_keys(record, event_keys):
     }
 
 
-def build_context(record, event_keys, company=None, memoize=False):
+def build_context(record, event_keys, company=None, memoize=False, journal=None):
     """The condition and template context of an event on ``record`` (possibly empty).
 
     Lookup order: the names every context has (the record under its entity names, ``lead``
@@ -169,16 +174,17 @@ def build_context(record, event_keys, company=None, memoize=False):
     no event key replaces, then the event's keys, then the record's own fields, so
     ``{"field": "expected_revenue", ...}`` works directly. With ``memoize``, each value is
     read once: for evaluating conditions, not for running actions that change the record.
+    With ``journal`` (a list), every value read from a record is noted in it (see RecordContext).
     """
     env = record.env
     # The context's own names come last: no event key stands for the record, user or company.
     names = {key: value for key, value in masked_event_keys(record, event_keys).items() if key not in CONTEXT_NAMES}
-    names["user"] = RecordContext(env.user)
-    names["company"] = RecordContext(company or env.company)
+    names["user"] = RecordContext(env.user, journal=journal)
+    names["company"] = RecordContext(company or env.company, journal=journal)
     names["today"] = fields.Date.context_today(record.with_context(tz=env.user.tz))
     if not record:
         return ChainMap(names)
-    view = RecordContext(record, {} if memoize else None)
+    view = RecordContext(record, {} if memoize else None, journal)
     names["record"] = view
     for entity_type, model in ENTITY_MODELS.items():
         if model == record._name:

@@ -8,7 +8,7 @@ from collections import defaultdict
 import requests
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools.mail import email_normalize, email_split_and_format
 
@@ -226,9 +226,11 @@ class WorkflowAction(models.Model):
         return rendered, list(secrets.values())
 
     @api.model
+    @tools.ormcache()
     def _template_limits(self):
         """The limits of a rendering, from their system parameters; a value that is not a
-        positive whole number leaves its limit at the default, with a warning in the log."""
+        positive whole number leaves its limit at the default, with a warning in the log.
+        Cached: every action run renders, and a system parameter's change clears the cache."""
         parameters = self.env["ir.config_parameter"].sudo()
         defaults = templates.Limits()
         limits = {}

@@ -7,11 +7,11 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..engine import jsondoc
 from ..engine.abbreviation import abbreviate
 from ..engine.events import EVENT_TYPES
 from ..engine.runstate import ACTIVE_STATES, RUN_STATES
 from ..groups import MANAGER_GROUP
+from .log_insert import cache_inserted, insert_columns, log_rows
 from .record_context import build_context, masked_event_keys
 from .workflow_workflow import QUEUE_BACKENDS
 
@@ -167,7 +167,8 @@ class WorkflowRun(models.Model):
         """Create runs from ``vals_list`` with one INSERT and return them, in order. With
         ``duplicate_since``, a run whose idempotency key started a run of its workflow since
         then, or comes earlier in ``vals_list``, is a duplicate: it is left out, and the caller
-        counts it.
+        counts it. ``duplicate_since`` may also be a list, one moment (or None: no lookup) per
+        ``vals``, for the runs of several workflows with windows of their own.
 
         The CRM hooks write a run on every matching event: this costs one query (two for a
         batch of events with a duplicate window), where the ORM's create costs a search for
@@ -179,39 +180,24 @@ class WorkflowRun(models.Model):
         """
         if not vals_list:
             return self.browse()
-        now = self.env.cr.now()
-        defaulted = [
-            name for name, field in self._fields.items()
-            if field.store and field.default and name != "uuid" and any(name not in vals for vals in vals_list)
-        ]
-        defaults = self.default_get(defaulted) if defaulted else {}
-        rows = []
         for vals in vals_list:
             vals.setdefault("uuid", str(uuid.uuid4()))
-            rows.append({
-                **defaults, **vals,
-                "create_uid": self.env.uid, "create_date": now, "write_uid": self.env.uid, "write_date": now,
-            })
-        if duplicate_since:
+        rows = log_rows(self, vals_list)
+        sinces = duplicate_since if isinstance(duplicate_since, list) else [duplicate_since] * len(rows)
+        if any(sinces):
             self.flush_model(["workflow_id", "idempotency_key"])
             if len(rows) > 1:
-                rows = self._unseen_rows(rows, duplicate_since)
+                rows, sinces = self._unseen_rows(rows, sinces)
                 if not rows:
                     return self.browse()
-        columns = [self._fields[name] for name in dict.fromkeys(name for row in rows for name in row)]
-        params = [
-            field.convert_to_column_insert(row[field.name], self, row) if field.name in row else None
-            for row in rows for field in columns
-        ]
-        # The names are the model's fields.
-        names = ", ".join(f'"{field.name}"' for field in columns)
+        columns, names, params = insert_columns(self, rows)
         # A client's key starts one manual run of its workflow (see init). A request that repeats
         # the key while the first one's run is not committed waits for it here, then conflicts:
         # in Odoo's repeatable-read transactions DO NOTHING on a row the transaction cannot see
         # is a serialization failure, which Odoo retries; the retry sees the first run and
         # answers it (workflow.execute). A plain INSERT would fail with a unique violation instead.
         on_manual_key = f"ON CONFLICT (workflow_id, idempotency_key) WHERE {MANUAL_KEY_PREDICATE} DO NOTHING"
-        if duplicate_since and len(rows) == 1:
+        if len(rows) == 1 and sinces[0]:
             # One event, the usual case: the lookup rides in the INSERT, its values given as constants
             # so that the planner takes the index on key and workflow, not the workflow's history.
             # Typed values: a SELECT list would type them as text.
@@ -221,7 +207,7 @@ class WorkflowRun(models.Model):
                 "WHERE NOT EXISTS (SELECT FROM workflow_run WHERE idempotency_key = %s AND workflow_id = %s "
                 f"AND create_date >= %s) {on_manual_key} RETURNING uuid, id"
             )
-            params += [rows[0].get("idempotency_key"), rows[0]["workflow_id"], duplicate_since]
+            params += [rows[0].get("idempotency_key"), rows[0]["workflow_id"], sinces[0]]
         else:
             row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
             query = (
@@ -233,42 +219,34 @@ class WorkflowRun(models.Model):
         ids = dict(self.env.cr.fetchall())
         inserted = [row for row in rows if row["uuid"] in ids]
         runs = self.browse(ids[row["uuid"]] for row in inserted)
-        # What the ORM's create caches: the new runs are read without a query, and the records they
-        # point to that hold their runs in cache (workflow.run_ids) hold the new ones too.
-        stored = [field for name, field in self._fields.items() if field.store and name != "id"]
-        for field in stored:
-            values = [field.convert_to_cache(row.get(field.name), runs) for row in inserted]
-            self.env.cache.update(runs, field, values)
-            if field.type == "many2one":
-                # One update per value: each adds its runs to a cached one2many, whose ids it
-                # makes unique again, which run by run costs the square of a batch's size.
-                runs_by_value = defaultdict(list)
-                for run_id, value in zip(runs.ids, values, strict=True):
-                    runs_by_value[value].append(run_id)
-                for value, run_ids in runs_by_value.items():
-                    field._update_inverses(self.browse(run_ids), value)
-        runs.modified([field.name for field in stored], create=True)
+        cache_inserted(runs, inserted)
         return runs
 
     @api.model
-    def _unseen_rows(self, rows, since):
+    def _unseen_rows(self, rows, sinces):
         """``rows`` without those whose idempotency key started a run of their workflow since
-        ``since`` or comes again in ``rows``: one query for a batch of events."""
+        their moment in ``sinces`` (one per row; None: not looked up) or comes again in
+        ``rows``, and the moments of the rows kept: one query for a batch of events."""
+        looked_up = [(row, since) for row, since in zip(rows, sinces, strict=True) if since]
         self.env.cr.execute(SQL(
-            "SELECT workflow_id, idempotency_key FROM workflow_run "
-            "WHERE idempotency_key = ANY(%s) AND workflow_id = ANY(%s) AND create_date >= %s",
-            [row["idempotency_key"] for row in rows if row.get("idempotency_key")],
-            list({row["workflow_id"] for row in rows}), since,
+            "SELECT workflow_id, idempotency_key, max(create_date) FROM workflow_run "
+            "WHERE idempotency_key = ANY(%s) AND workflow_id = ANY(%s) AND create_date >= %s "
+            "GROUP BY workflow_id, idempotency_key",
+            [row["idempotency_key"] for row, _since in looked_up if row.get("idempotency_key")],
+            list({row["workflow_id"] for row, _since in looked_up}), min(since for _row, since in looked_up),
         ))
-        seen = set(self.env.cr.fetchall())
-        unseen = []
-        for row in rows:
+        latest = {(workflow_id, key): created for workflow_id, key, created in self.env.cr.fetchall()}
+        seen = set()
+        unseen, unseen_sinces = [], []
+        for row, since in zip(rows, sinces, strict=True):
             key = (row["workflow_id"], row.get("idempotency_key"))
-            if key not in seen:
-                unseen.append(row)
-                if key[1]:
-                    seen.add(key)
-        return unseen
+            if since and (key in seen or (key in latest and latest[key] >= since)):
+                continue
+            unseen.append(row)
+            unseen_sinces.append(since)
+            if since and key[1]:
+                seen.add(key)
+        return unseen, unseen_sinces
 
     @api.model
     def _start_run(self, workflow, record, event_type, event_keys, idempotency_key=None):
@@ -289,14 +267,25 @@ class WorkflowRun(models.Model):
     @api.model
     def _launch_runs(self, workflow, trigger, event_type, matches, **values):
         """Log one run of ``workflow`` per ``(acting_record, event_keys)`` match, and execute it now
-        (immediate mode) or queue it as pending in this transaction (queued mode).
+        (immediate mode) or queue it as pending in this transaction (queued mode): see
+        _launch_event_runs."""
+        workflow.ensure_one()
+        return self._launch_event_runs(event_type, [(workflow, trigger, matches)], **values)
+
+    @api.model
+    def _launch_event_runs(self, event_type, launches, **values):
+        """Log the runs of an event, ``launches`` being ``(workflow, trigger, matches)`` in the
+        order the workflows run, each match an ``(acting_record, event_keys)``: one run per match,
+        all written with one INSERT whatever the number of workflows. Then the queued ones are
+        left pending in this transaction and the immediate ones executed, together, in order.
 
         A run started by another run's actions is one level deeper in the chain; past the
         configured depth it is logged as failed instead of executed, which stops loops.
         Without an ``idempotency_key`` in ``values`` (an event, not a manual run), an event
-        identical to one that started this workflow within the duplicate window is dropped.
+        identical to one that started the same workflow within its duplicate window is dropped.
         """
-        workflow.ensure_one()
+        if not launches:
+            return self.browse()
         depth = self.env.context.get("workflow_depth", 0)
         max_depth = int(self.env["ir.config_parameter"].sudo().get_param(
             "workflow_engine.max_chain_depth", DEFAULT_MAX_CHAIN_DEPTH
@@ -307,59 +296,95 @@ class WorkflowRun(models.Model):
                 "limit of %(limit)s (system parameter workflow_engine.max_chain_depth).",
                 depth=depth, limit=max_depth,
             ))
-        duplicate_since = None
-        if "idempotency_key" in values:
-            keys = [values.pop("idempotency_key")] * len(matches)
-        else:
-            if workflow.single_active_run:
-                matches = self._without_active_runs(workflow, matches)
-                if not matches:
-                    return self.browse()
-            keys = [self._event_key(workflow, event_type, record, event_keys) for record, event_keys in matches]
-            event = EVENT_TYPES.get(event_type)
-            # The key names the record: the creation of a record is an event no other repeats.
-            if workflow.duplicate_window_minutes and not (event and event.once_per_record):
-                duplicate_since = fields.Datetime.now() - timedelta(minutes=workflow.duplicate_window_minutes)
-        queued = workflow.execution_mode == "queued"
-        version = workflow.current_version_id
-        vals_list = [
-            {
+        manual = "idempotency_key" in values
+        manual_key = values.pop("idempotency_key", None)
+        event = EVENT_TYPES.get(event_type)
+        now = fields.Datetime.now()
+        # The workflows' fields, read once for all of them.
+        workflows = self.env["workflow.workflow"].sudo().browse(
+            dict.fromkeys(workflow.id for workflow, _trigger, _matches in launches)
+        )
+        vals_list, sinces, launched = [], [], []
+        # An event's payload, as each run-as user may see it in each company (masked fields).
+        payloads = {}
+        for workflow, trigger, matches in launches:
+            workflow = workflow.with_prefetch(workflows._prefetch_ids)
+            since = None
+            if manual:
+                keys = [manual_key] * len(matches)
+            else:
+                if workflow.single_active_run:
+                    matches = self._without_active_runs(workflow, matches)
+                    if not matches:
+                        continue
+                keys = [self._event_key(workflow, event_type, record, event_keys) for record, event_keys in matches]
+                # The key names the record: the creation of a record is an event no other repeats.
+                if workflow.duplicate_window_minutes and not (event and event.once_per_record):
+                    since = now - timedelta(minutes=workflow.duplicate_window_minutes)
+            queued = workflow.execution_mode == "queued"
+            common = {
                 "workflow_id": workflow.id,
                 "trigger_id": trigger.id,
                 "event_type": event_type,
-                "payload": jsondoc.plain(masked_event_keys(acting_record, event_keys)),
-                "version_id": version.id,
-                "res_model": acting_record._name if acting_record else False,
-                "res_id": acting_record.id,
-                "user_id": acting_record.env.uid,
-                "company_id": acting_record.env.company.id,
+                "version_id": workflow.current_version_id.id,
                 "depth": depth,
-                "idempotency_key": key,
                 "queue_backend": workflow.queue_backend,
-                **({"state": "pending"} if queued else {"state": "running", "attempt": 1,
-                                                        "started_at": fields.Datetime.now()}),
-                **values,
+                **({"state": "pending"} if queued else {"state": "running", "attempt": 1, "started_at": now}),
             }
-            for (acting_record, event_keys), key in zip(matches, keys, strict=True)
-        ]
-        runs = self.sudo()._insert(vals_list, duplicate_since=duplicate_since)
+            for (acting_record, event_keys), key in zip(matches, keys, strict=True):
+                seen_as = (acting_record._name, acting_record.env.uid, acting_record.env.company.id, id(event_keys))
+                if seen_as not in payloads:
+                    payload = masked_event_keys(acting_record, event_keys)
+                    payloads[seen_as] = (event_keys, json.dumps(payload, default=str))
+                vals_list.append({
+                    **common,
+                    # As jsondoc.plain gives it, a copy of its own for each run.
+                    "payload": json.loads(payloads[seen_as][1]),
+                    "res_model": acting_record._name if acting_record else False,
+                    "res_id": acting_record.id,
+                    "user_id": acting_record.env.uid,
+                    "company_id": acting_record.env.company.id,
+                    "idempotency_key": key,
+                    **values,
+                })
+                sinces.append(since)
+                launched.append((workflow, acting_record, event_keys))
+        runs = self.sudo()._insert(vals_list, duplicate_since=sinces if any(sinces) else None)
         if len(runs) < len(vals_list):
             inserted = set(runs.mapped("uuid"))
-            matches = [match for match, vals in zip(matches, vals_list, strict=True) if vals["uuid"] in inserted]
+            duplicates = defaultdict(int)
+            for vals, (workflow, _record, _event_keys) in zip(vals_list, launched, strict=True):
+                if vals["uuid"] not in inserted:
+                    duplicates[workflow.id] += 1
+            launched = [launch for launch, vals in zip(launched, vals_list, strict=True) if vals["uuid"] in inserted]
             # A counter, not a write: duplicates are no change of the workflow worth tracking.
             self.env.cr.execute(
-                "UPDATE workflow_workflow SET duplicate_count = COALESCE(duplicate_count, 0) + %s WHERE id = %s",
-                [len(vals_list) - len(runs), workflow.id],
+                "UPDATE workflow_workflow SET duplicate_count = COALESCE(duplicate_count, 0) + counts.duplicates "
+                "FROM unnest(%s::int[], %s::int[]) AS counts(id, duplicates) WHERE workflow_workflow.id = counts.id",
+                [list(duplicates), list(duplicates.values())],
             )
-            workflow.invalidate_recordset(["duplicate_count"])
-        if queued:
-            pending = runs.filtered(lambda run: run.state == "pending")
-            if pending:
-                pending._wake_queue()
-            return runs
-        for run, (acting_record, event_keys) in zip(runs, matches, strict=True):
-            if run.state == "running":
-                run._execute(acting_record, build_context(acting_record, event_keys, acting_record.env.company))
+            workflows.browse(duplicates).invalidate_recordset(["duplicate_count"])
+        pending = runs.filtered(lambda run: run.state == "pending")
+        if pending:
+            pending._wake_queue()
+        running = [
+            (run, record, event_keys)
+            for run, (_workflow, record, event_keys) in zip(runs, launched, strict=True)
+            if run.state == "running"
+        ]
+        if running:
+            # One context per record as each run-as user sees it in each company: actions read
+            # the record as it is when they run, nothing is memoized.
+            contexts = {}
+            for _run, record, event_keys in running:
+                key = (record._name, record.id, record.env.uid, record.env.company.id, id(event_keys))
+                if key not in contexts:
+                    contexts[key] = build_context(record, event_keys, record.env.company)
+            runs.browse(run.id for run, _record, _keys in running)._execute_immediate(
+                {run: record for run, record, _keys in running},
+                {run: contexts[record._name, record.id, record.env.uid, record.env.company.id, id(event_keys)]
+                 for run, record, event_keys in running},
+            )
         return runs
 
     @api.model

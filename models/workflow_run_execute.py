@@ -6,10 +6,12 @@ import contextlib
 import logging
 import time
 import traceback
+import uuid
 from datetime import datetime
 
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
 from ..engine import conditions as dsl
 from ..engine import jsondoc, runstate
@@ -21,6 +23,44 @@ from .workflow_action import BATCHED_TYPES
 from .workflow_run import RUN_LOGGER
 
 _logger = logging.getLogger(RUN_LOGGER)
+
+
+class ActionSavepoints:
+    """The savepoints of the actions of one immediate run loop: each action runs in a savepoint
+    of its own, as in ``cr.savepoint()`` (flushed on entry and on exit, a failure rolls back to
+    it and clears the cache), but the savepoint of an action that succeeded is released with
+    the statement that opens the next one, and the last at ``close``: one statement per
+    action instead of two. Nor is the next one's entry flushed again: the run loop writes
+    nothing between two actions, and the exit of the one before has just flushed."""
+
+    def __init__(self, cr):
+        self.cr = cr
+        self.kept = None
+
+    @contextlib.contextmanager
+    def action(self):
+        cr = self.cr
+        release, self.kept = self.kept, None
+        name = str(uuid.uuid1())
+        if release:
+            cr.execute(SQL("RELEASE SAVEPOINT %s; SAVEPOINT %s", SQL.identifier(release), SQL.identifier(name)))
+        else:
+            cr.flush()
+            cr.execute(SQL("SAVEPOINT %s", SQL.identifier(name)))
+        try:
+            yield
+            cr.flush()
+        except BaseException:
+            cr.clear()
+            savepoint = SQL.identifier(name)
+            cr.execute(SQL("ROLLBACK TO SAVEPOINT %s; RELEASE SAVEPOINT %s", savepoint, savepoint))
+            raise
+        self.kept = name
+
+    def close(self):
+        if self.kept:
+            release, self.kept = self.kept, None
+            self.cr.execute(SQL("RELEASE SAVEPOINT %s", SQL.identifier(release)))
 
 
 class WorkflowRun(models.Model):
@@ -35,24 +75,39 @@ class WorkflowRun(models.Model):
         the engine's own bookkeeping and is written with superuser rights.
         """
         self.ensure_one()
-        if self._refuse_lost_capabilities():
-            return self
-        self._run_actions({self: record.with_context(workflow_depth=self.depth + 1)}, {self: context}, queued=False)
+        return self._execute_immediate({self: record}, {self: context})
+
+    def _execute_immediate(self, records, contexts):
+        """Run these running runs of one event now, one after the other in their order, each on
+        its record of ``records`` with its context of ``contexts`` (see _execute): one run loop
+        for all of them, whose action runs are written together and whose ends are written with
+        one UPDATE."""
+        refused = self.browse(run.id for run in self if run._refuse_lost_capabilities())
+        runs = self - refused
+        if runs:
+            runs._run_actions(
+                {run: records[run].with_context(workflow_depth=run.depth + 1) for run in runs}, contexts, queued=False
+            )
         return self
 
-    def _execute_action(self, action, record, context, run_values=None, own_transaction=False):
+    def _execute_action(self, action, record, context, run_values=None, own_transaction=False, savepoints=None):
         """Run one action and return its action run's values (``run_values``: this run's part
         of them, when the caller has them at hand).
 
-        The action runs in a savepoint, so that its failure undoes what it did and nothing
-        else; with ``own_transaction`` (a queued run's action, alone in a transaction that
-        holds nothing else to keep), a failure rolls the transaction back instead.
+        The action runs in a savepoint (one of ``savepoints``, an ActionSavepoints, when the
+        run loop gives them), so that its failure undoes what it did and nothing else; with
+        ``own_transaction`` (a queued run's action, alone in a transaction that holds nothing
+        else to keep), a failure rolls the transaction back instead.
         """
         vals = self._action_run_vals(action, run_values)
         start = time.perf_counter()
         rendered, secrets = None, []
         try:
-            with contextlib.nullcontext() if own_transaction else record.env.cr.savepoint():
+            if own_transaction:
+                savepoint = contextlib.nullcontext()
+            else:
+                savepoint = savepoints.action() if savepoints else record.env.cr.savepoint()
+            with savepoint:
                 rendered, secrets = action._render_input(self, context)
                 vals["output"] = action.with_env(record.env)._execute(record, rendered)
             vals["state"] = "success"
@@ -132,25 +187,46 @@ class WorkflowRun(models.Model):
         ``contexts``; log each action's outcome and end each run in the state the outcomes
         decide (engine.runstate).
 
-        The modes differ only in what a step commits. Immediate (one run, in the transaction
-        of its event): each action runs in a savepoint, and the action runs are written with
-        the run's end. Queued (the runs claimed together, on a cursor they own): each action
-        runs for all the runs at once, and its outcome is committed as it ends, so that a crash
-        later keeps what was done and logged; a run stopped by a temporary failure waits in the
-        queue for another attempt.
+        The modes differ only in what a step commits and in how the runs take turns.
+        Immediate (the runs of one event, in its transaction): each run runs all its actions
+        before the next one starts, each action in a savepoint; the action runs of all the runs
+        are written together, and the runs' ends with them, once the last action ended. Queued
+        (the runs of one workflow claimed together, on a cursor they own): each action runs for
+        all the runs at once, and its outcome is committed as it ends, so that a crash later
+        keeps what was done and logged; a run stopped by a temporary failure waits in the queue
+        for another attempt.
         """
         settled, states = self._settled_actions()
         # Read before the first commit, which empties the transaction's cache.
         run_values = {run: run._action_run_defaults() for run in self}
         durations = {run: run.duration_ms or 0 for run in self}
-        start = time.perf_counter()
-        # Immediate mode: the action runs, written with the run's end.
+        actions_of = {run: run.workflow_id.action_ids for run in self}
+        if queued:
+            # The runs share their workflow: each step is one action for all of them.
+            steps = [(action, self) for action in actions_of[self[:1]]] if self else []
+        else:
+            steps = [(action, run) for run in self for action in actions_of[run]]
+        starts, ends = {}, {}
+        # Immediate mode: the actions' savepoints (a queued step commits, which ends them).
+        savepoints = None if queued else ActionSavepoints(self.env.cr)
+        # Immediate mode: the action runs, and the runs' ends, written after the last action.
         kept = []
+        ended = {}
         runs = self
-        actions = self.workflow_id.action_ids
         stepped = False
-        for index, action in enumerate(actions):
-            step = runs.filtered(lambda run, action=action: action.id not in settled[run])
+
+        def end_early(run, state, values):
+            # Queued: at once, logged with the actions it skips. Immediate: with the other runs.
+            nonlocal kept
+            if queued:
+                self.env["workflow.action.run"]._insert(kept)
+                kept = []
+                run._finish(state, **values)
+            else:
+                ended[run] = (state, values)
+
+        for action, step_runs in steps:
+            step = (step_runs & runs).filtered(lambda run, action=action: action.id not in settled[run])
             if not step:
                 continue
             if queued:
@@ -163,26 +239,29 @@ class WorkflowRun(models.Model):
             for run, explanation in step._exit_explanations(records).items():
                 step -= run
                 runs -= run
-                kept.extend(run._skipped_action_runs(actions[index:], settled[run]))
-                self.env["workflow.action.run"].create(kept)
-                kept = []
-                run._finish("exited", exit_explanation=explanation, duration_ms=durations[run])
+                actions = actions_of[run]
+                kept.extend(run._skipped_action_runs(actions[list(actions).index(action):], settled[run]))
+                end_early(run, "exited", {"exit_explanation": explanation})
             if not step:
                 continue
-            logs = step._execute_step(action, records, contexts, run_values, own_transaction=queued and len(step) == 1)
+            for run in step:
+                starts.setdefault(run, time.perf_counter())
+            logs = step._execute_step(
+                action, records, contexts, run_values, own_transaction=queued and len(step) == 1, savepoints=savepoints
+            )
+            for run in step:
+                ends[run] = time.perf_counter()
             if queued:
                 if len(step) == 1 and logs[step]["state"] == "failed":
                     # The failure rolled the transaction back, and the heartbeat's lock with it.
                     step._heartbeat(durations)
-                self.env["workflow.action.run"].create(list(logs.values()))
+                self.env["workflow.action.run"]._insert(list(logs.values()))
             else:
                 kept.extend(logs.values())
             for run, log in logs.items():
                 durations[run] += log["duration_ms"]
                 if action.action_type == "wait" and log["state"] == "success":
                     runs -= run
-                    self.env["workflow.action.run"].create(kept)
-                    kept = []
                     run._wait(log, durations[run])
                     continue
                 states[run], stops = runstate.after_action(states[run], log["state"], action.allow_failure)
@@ -191,22 +270,24 @@ class WorkflowRun(models.Model):
                 runs -= run
                 if queued and run._retry_later(log):
                     continue
-                kept.extend(run._skipped_action_runs(actions[index + 1:], settled[run]))
-                self.env["workflow.action.run"].create(kept)
-                kept = []
-                run._finish(
-                    "failed", error=f"{log['name']}: {log['error']}", error_code=log["error_code"],
-                    **({} if queued else {"duration_ms": (time.perf_counter() - start) * 1000}),
-                )
-        if not runs:
-            return
+                actions = actions_of[run]
+                kept.extend(run._skipped_action_runs(actions[list(actions).index(action) + 1:], settled[run]))
+                end_early(run, "failed", {"error": f"{log['name']}: {log['error']}", "error_code": log["error_code"]})
         if queued:
-            runs._heartbeat(durations)
-            for state, finished in runs.grouped(states.get).items():
-                finished._finish(state)
-        else:
-            self.env["workflow.action.run"].create(kept)
-            runs._finish(states[runs], duration_ms=(time.perf_counter() - start) * 1000)
+            if runs:
+                runs._heartbeat(durations)
+                for state, finished in runs.grouped(states.get).items():
+                    finished._finish(state)
+            return
+        savepoints.close()
+        for run in runs:
+            ended[run] = (states[run], {})
+        self.env["workflow.action.run"]._insert(kept)
+        # One UPDATE for all (the flush writes runs that change the same fields together).
+        for run in self:
+            if run in ended:
+                state, failure = ended[run]
+                run._finish(state, duration_ms=(ends.get(run, 0) - starts.get(run, 0)) * 1000, **failure)
 
     def _skipped_action_runs(self, actions, settled):
         """The action runs that log ``actions`` (but those ``settled`` before) as skipped: the run
@@ -270,18 +351,19 @@ class WorkflowRun(models.Model):
                 )
         return settled, states
 
-    def _execute_step(self, action, records, contexts, run_values, own_transaction=False):
+    def _execute_step(self, action, records, contexts, run_values, own_transaction=False, savepoints=None):
         """Run ``action`` for each of these runs, on its record of ``records`` with its context
         of ``contexts``, and return each run's action run values.
 
         Where the action allows, the runs' rendered configs run as one batch, in a savepoint;
         should the batch fail, each run runs the action alone, so that a failure is logged on
-        its own run and undoes nothing of the others. ``own_transaction``: see _execute_action.
+        its own run and undoes nothing of the others. ``own_transaction``, ``savepoints``: see
+        _execute_action.
         """
         if len(self) == 1 or action.action_type not in BATCHED_TYPES or not self[0].res_model:
             return {
                 run: run._execute_action(action, records[run], contexts[run], run_values[run],
-                                         own_transaction=own_transaction)
+                                         own_transaction=own_transaction, savepoints=savepoints)
                 for run in self
             }
         start = time.perf_counter()

@@ -362,7 +362,8 @@ class WorkflowRun(models.Model):
         woken_now = len(waits) == len(cron_runs) or flags.get("workflow_engine.queue_woken")
         if woken_now and not waits:
             return
-        cron = self.env.ref(QUEUE_CRON_XMLID).sudo()
+        # By its cached id: env.ref would look the cron up in the database on every event.
+        cron = self.env["ir.cron"].sudo().browse(self.env["ir.model.data"]._xmlid_to_res_id(QUEUE_CRON_XMLID))
         if waits:
             cron._trigger(min(waits))
         if not woken_now:

@@ -96,26 +96,70 @@ class WorkflowTrigger(models.Model):
         workflows = self.env["workflow.workflow"].sudo()
         record_companies = [self._company_of(record) for record, _event_keys in events]
         contexts = {}
+        # What the conditions read of the records, noted as it is read (see RecordContext).
+        journal = []
+        launches = []
+        executes = False
         for trigger_id, workflow_id, company_id, run_as_id, holds in triggers:
-            workflow = workflows.browse(workflow_id)
-            matches = []
-            for index, (record, event_keys) in enumerate(events):
-                if company_id and company_id != record_companies[index]:
-                    continue
-                key = (run_as_id, company_id, index)
-                if key not in contexts:
-                    acting_record = workflow._acting_records(record)
-                    contexts[key] = (
-                        acting_record,
-                        build_context(acting_record, event_keys, acting_record.env.company, memoize=True),
-                    )
-                acting_record, context = contexts[key]
-                if holds(context):
-                    matches.append((acting_record, event_keys))
+            mark = len(journal)
+            matches = self._matches(
+                events, record_companies, contexts, journal, workflows.browse(workflow_id), company_id, run_as_id, holds
+            )
+            if executes and len(journal) > mark:
+                # This trigger's conditions read values that the immediate runs found so far may
+                # change: as in a dispatch that runs each workflow before trying the next, those
+                # runs execute first, then the conditions read what they left.
+                for memo, key in journal[mark:]:
+                    if memo is not None:
+                        memo.pop(key, None)
+                runs |= self._launch(event_type, launches)
+                launches, executes = [], False
+                matches = self._matches(
+                    events, record_companies, contexts, journal, workflows.browse(workflow_id), company_id, run_as_id,
+                    holds,
+                )
             if matches:
-                trigger = self.browse(trigger_id)
-                runs |= workflow.env["workflow.run"]._launch_runs(workflow, trigger, event_type, matches)
-        return runs
+                launches.append((workflow_id, trigger_id, matches))
+                executes = executes or workflows.browse(workflow_id).execution_mode != "queued"
+        return runs | self._launch(event_type, launches)
+
+    @api.model
+    def _matches(self, events, record_companies, contexts, journal, workflow, company_id, run_as_id, holds):
+        """The ``(acting record, event keys)`` of ``events`` whose conditions ``holds`` for a
+        trigger of ``workflow`` (its company ``company_id``, its run-as user ``run_as_id``), each
+        event's context built once per run-as user and company in ``contexts``."""
+        matches = []
+        for index, (record, event_keys) in enumerate(events):
+            if company_id and company_id != record_companies[index]:
+                continue
+            key = (run_as_id, company_id, index)
+            if key not in contexts:
+                acting_record = workflow._acting_records(record)
+                contexts[key] = (
+                    acting_record,
+                    build_context(acting_record, event_keys, acting_record.env.company, memoize=True, journal=journal),
+                )
+            acting_record, context = contexts[key]
+            if holds(context):
+                matches.append((acting_record, event_keys))
+        return matches
+
+    @api.model
+    def _launch(self, event_type, launches):
+        """Log (and execute, or queue) the runs of ``launches``, ``(workflow id, trigger id,
+        matches)`` in order, all with one INSERT (workflow.run._launch_event_runs)."""
+        runs = self.env["workflow.run"]
+        if not launches:
+            return runs
+        # Browsed together: what the launch reads of one workflow it reads of all at once.
+        workflows = self.env["workflow.workflow"].sudo().browse(
+            dict.fromkeys(workflow_id for workflow_id, _trigger_id, _matches in launches)
+        )
+        launches = [
+            (workflows.browse(workflow_id).with_prefetch(workflows._prefetch_ids), self.browse(trigger_id), matches)
+            for workflow_id, trigger_id, matches in launches
+        ]
+        return runs.sudo()._launch_event_runs(event_type, launches).with_env(runs.env)
 
     @api.model
     @tools.ormcache("event_type", "custom_event")
