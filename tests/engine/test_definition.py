@@ -123,7 +123,7 @@ def test_a_document_that_is_not_an_object_is_one_error_at_the_root():
      "missing required key"),
     ({"name": "x", "actions": [{"name": "a", "action_type": "fax"}]}, "actions[0].action_type",
      "unknown value 'fax', expected one of 'send_email', 'add_note', 'update_field', 'enqueue_export', "
-     "'create_task', 'send_notification', 'call_webhook'"),
+     "'create_task', 'send_notification', 'call_webhook', 'split', 'run_workflow'"),
     ({"name": "x", "actions": [{"name": "a", "action_type": "add_note"}]}, "actions[0].config",
      "missing required key 'note'"),
     ({"name": "x", "actions": [{"name": "a", "action_type": "add_note", "config": "note"}]}, "actions[0].config",
