@@ -1,4 +1,5 @@
-from engine.events import EVENT_TYPES
+from engine.events import CONTEXT_NAMES, EVENT_TYPES, reserved_payload_keys
+from engine.steps import STEPS_NAME
 
 
 def test_only_creations_happen_once_per_record():
@@ -6,3 +7,10 @@ def test_only_creations_happen_once_per_record():
     once = {key for key, event in EVENT_TYPES.items() if event.once_per_record}
     assert once == {"lead.created", "contact.created", "account.created"}
 
+
+
+def test_the_context_names_that_no_payload_key_stands_for():
+    names = {"record", "user", "company", "today", "now", "steps", "lead", "deal", "contact", "account"}
+    assert names == CONTEXT_NAMES
+    assert STEPS_NAME in CONTEXT_NAMES
+    assert reserved_payload_keys({"steps": {"enrich": {}}, "lead": 1, "score": 3}) == ["lead", "steps"]
