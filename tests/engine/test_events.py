@@ -8,7 +8,6 @@ def test_only_creations_happen_once_per_record():
     assert once == {"lead.created", "contact.created", "account.created"}
 
 
-
 def test_the_context_names_that_no_payload_key_stands_for():
     names = {"record", "user", "company", "today", "now", "steps", "lead", "deal", "contact", "account"}
     assert names == CONTEXT_NAMES
