@@ -7,7 +7,7 @@ The REST API reads and returns them, and so will the UI's export and import::
      "max_retries": 3, "retry_delay_seconds": 10, "duplicate_window_minutes": 10,
      "max_runs_per_minute": 0, "max_runs_per_record_per_hour": 0,
      "retention_days": 0, "failed_retention_days": 0,
-     "exit_conditions": {...}, "single_active_run": false,
+     "exit_conditions": {...}, "single_active_run": false, "goal_conditions": {...},
      "triggers": [{"event_type": "deal.stage_changed", "custom_event": null,
                    "conditions": {...}, "active": true, "sequence": 10,
                    "entity_type": null, "date_field": null, "date_offset": null, "date_offset_unit": null}],
@@ -84,6 +84,7 @@ WORKFLOW_KEYS = {
     "failed_retention_days": _Key("count"),
     "exit_conditions": _Key("json"),
     "single_active_run": _Key("boolean"),
+    "goal_conditions": _Key("json"),
     "triggers": _Key("list"),
     "actions": _Key("list"),
 }
@@ -337,7 +338,8 @@ def validate(document):
     errors = _object_errors(document, WORKFLOW_KEYS, "")
     if not isinstance(document, dict):
         return errors
-    errors += _conditions_errors(document.get("exit_conditions"), "exit_conditions")
+    for key in ("exit_conditions", "goal_conditions"):
+        errors += _conditions_errors(document.get(key), key)
     triggers, actions = document.get("triggers"), document.get("actions")
     if isinstance(triggers, list):
         for index, trigger in enumerate(triggers):

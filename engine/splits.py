@@ -12,7 +12,9 @@ import math
 from .exceptions import ConfigError
 
 __all__ = [
+    "MAX_STATISTICS_DAYS",
     "MIN_SAMPLE",
+    "STATISTICS_DAYS",
     "TOTAL_WEIGHT",
     "check_variants",
     "choose_variant",
@@ -21,6 +23,10 @@ __all__ = [
 ]
 
 TOTAL_WEIGHT = 100
+STATISTICS_DAYS = 90
+"""The default window of a split's statistics: the records that went through it in it."""
+MAX_STATISTICS_DAYS = 36500
+"""The longest window of a split's statistics (a century): any longer reaches before year 1."""
 MIN_SAMPLE = 30
 """Runs a variant needs before it is compared: below it the normal approximation of the
 z-test does not hold, and a p-value would mislead more than it tells."""

@@ -435,3 +435,12 @@ def test_a_split_and_a_sub_workflow_in_one_flow():
         ("score", "{{steps.nurture.state}}"),
     )
     assert validate(document) == []
+
+
+def test_goal_conditions_are_checked_as_trigger_conditions():
+    assert validate(example(goal_conditions={"field": "stage", "operator": "eq", "value": "Won"})) == []
+    assert validate(example(goal_conditions=None)) == []
+    errors = validate(example(goal_conditions={"or": [{"field": "stage", "operator": "equals", "value": "Won"}]}))
+    assert errors == [{
+        "code": "invalid_condition", "message": "unknown operator 'equals'", "path": "goal_conditions.or[0]",
+    }]
