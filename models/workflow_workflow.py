@@ -16,6 +16,7 @@ from ..engine.exceptions import ConfigError, TemplateError
 from ..exceptions import IdempotencyConflict, InvalidDefinition, RunCapabilityError
 from ..groups import ADMIN_GROUP, MANAGER_GROUP
 from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context
+from .workflow_action import UNAVAILABLE_TYPES
 
 STATISTICS_DAYS = 30
 """The recent window of the run statistics shown on a workflow."""
@@ -613,6 +614,7 @@ class WorkflowWorkflow(models.Model):
             **{name: self[name] for name in QUEUE_SETTINGS},
             "exit_conditions": self.exit_conditions or None,
             "single_active_run": self.single_active_run,
+            "goal_conditions": self.goal_conditions or None,
             "triggers": [
                 with_id(trigger, {
                     "event_type": trigger.event_type,
@@ -631,6 +633,8 @@ class WorkflowWorkflow(models.Model):
                     "ordering": action.ordering,
                     "config": action.config or None,
                     "allow_failure": action.allow_failure,
+                    "key": action.key or None,
+                    "conditions": action.conditions or None,
                 })
                 for action in self.action_ids
             ],
@@ -692,6 +696,14 @@ class WorkflowWorkflow(models.Model):
             ))
         if document.get("queue_backend") == "queue_job" and "queue.job" not in self.env:
             errors.append(definition.DefinitionError("the queue_job module is not installed", "queue_backend"))
+        actions = document.get("actions")
+        for index, action in enumerate(actions if isinstance(actions, list) else []):
+            # An action type that is no string (an object, a list) is reported by definition.validate.
+            action_type = action.get("action_type") if isinstance(action, dict) else None
+            if isinstance(action_type, str) and action_type in UNAVAILABLE_TYPES:
+                errors.append(definition.DefinitionError(
+                    f"{action_type} is not available yet", f"actions[{index}].action_type"
+                ))
         return [error.to_dict() for error in errors] + self.env["workflow.trigger"]._document_errors(
             document.get("triggers")
         )

@@ -16,3 +16,4 @@ from . import test_workflow_waits
 from . import test_rest_waits
 from . import test_workflow_date_triggers
 from . import test_workflow_steps
+from . import test_rest_steps

@@ -9,6 +9,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..engine import splits
+from ..exceptions import InvalidDefinition
 from .common import QueueCase, start_webhook_receiver
 
 HALF = {"A": 50, "B": 50}
@@ -82,6 +83,27 @@ class TestWorkflowSteps(QueueCase):
         self.assertIn("workflow_key_unique", str(caught.exception))
         with self.assertRaisesRegex(ValidationError, "run_workflow is not available yet"):
             self._workflow(action("Sub", "run_workflow", {"workflow": "Nurture"}, 1))
+
+    def test_definition_documents_carry_keys_conditions_and_goal_conditions(self):
+        document = {
+            "name": "Document steps", "execution_mode": "immediate", "goal_conditions": GOAL,
+            "actions": [
+                {"name": "Split", "action_type": "split", "key": "ab", "config": {"variants": HALF}},
+                {"name": "B note", "action_type": "add_note", "config": {"note": "B"},
+                 "conditions": {"field": "steps.ab.output.variant", "operator": "eq", "value": "B"}},
+            ],
+        }
+        workflow = self.env["workflow.workflow"].with_user(self.manager)._from_document(document)
+        read = workflow._to_document(read_only=False)
+        self.assertEqual(read["goal_conditions"], GOAL)
+        self.assertEqual([(item["key"], item["conditions"]) for item in read["actions"]],
+                         [("ab", None), (None, document["actions"][1]["conditions"])])
+        with self.assertRaises(InvalidDefinition) as caught:
+            workflow._write_document(dict(document, actions=[
+                *document["actions"], {"name": "Sub", "action_type": "run_workflow", "config": {"workflow": 1}},
+            ]))
+        self.assertIn({"code": "invalid_definition", "message": "run_workflow is not available yet",
+                       "path": "actions[2].action_type"}, caught.exception.errors)
 
     # --- step outputs --------------------------------------------------------------------
 
