@@ -18,7 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from odoo import http
 from odoo.http import request
 
-from ..engine import jsondoc
+from ..engine import jsondoc, splits
 from ..engine.definition import MAX_INTEGER, integer_error, is_record_id
 from ..engine.events import EVENT_TYPES, reserved_payload_keys, workflow_model_problem
 from ..engine.runstate import RUN_STATES
@@ -149,6 +149,12 @@ class WorkflowApi(http.Controller):
     def list_versions(self, workflow_id, limit=None, offset=None):
         domain = [("workflow_id", "=", _visible_record("workflow.workflow", workflow_id).id)]
         return _json(_page(request.env["workflow.version"], domain, limit, offset, _version_document))
+
+    @api_route("/api/v1/workflows/<int:workflow_id>/variants/", "GET")
+    def variant_statistics(self, workflow_id, days=None):
+        workflow = _visible_record("workflow.workflow", workflow_id)
+        days = _query_integer("days", days, splits.STATISTICS_DAYS, 1, splits.MAX_STATISTICS_DAYS)
+        return _json(workflow.get_variant_statistics(days)[workflow.id])
 
     @api_route("/api/v1/workflow-runs/<int:run_id>/", "GET")
     def read_run(self, run_id):
@@ -393,6 +399,7 @@ def _run_document(run):
             "error_code": action_run.error_code or None,
             "input": action_run.input,
             "output": action_run.output,
+            "explanation": action_run.explanation or None,
         }
         if with_traceback:
             document["traceback"] = action_run.traceback or None

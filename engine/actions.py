@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from . import templates, timing, urls
+from . import splits, templates, timing, urls
 from .exceptions import ConfigError, TemplateError
+from .jsondoc import MAX_INTEGER
 
 __all__ = [
     "ACTION_TYPES",
@@ -37,6 +38,7 @@ _KINDS = {
     "list": ((list,), "a list"),
     "number": ((int, float), "a number"),
     "id": ((int, str), "a record id or a string"),
+    "bool": ((bool,), "true or false"),
     "any": ((object,), "any JSON value"),
 }
 
@@ -104,9 +106,27 @@ def _check_url(url, path, rendered):
         urls.parse(url, path)
 
 
+def _check_record_id(value, path):
+    if isinstance(value, int) and not 1 <= value <= MAX_INTEGER:
+        raise ConfigError(f"must be a record id from 1 to {MAX_INTEGER}, got {value}", path)
+
+
+def _check_workflow_reference(value, path, rendered):
+    _check_record_id(value, path)
+    if isinstance(value, str) and not value.strip():
+        raise ConfigError("must be a workflow id or a non-empty workflow name", path)
+
+
+def _check_record_reference(value, path, rendered):
+    _check_record_id(value, path)
+    # A template is left to run time before the check; any other text names no record.
+    if isinstance(value, str):
+        raise ConfigError("must be a record id or a template giving one", path)
+
+
 @dataclass(frozen=True)
 class Key:
-    """One config key: its kind (str, dict, list, number, id, any), allowed values, default."""
+    """One config key: its kind (str, dict, list, number, id, bool, any), allowed values, default."""
 
     kind: str = "str"
     choices: tuple = ()
@@ -212,6 +232,20 @@ ACTION_TYPES = MappingProxyType(
             },
             check=timing.check_wait,
         ),
+        "split": ActionSchema(
+            label="A/B Split",
+            required={"variants": Key(kind="dict", check=splits.check_variants)},
+        ),
+        "run_workflow": ActionSchema(
+            label="Run Workflow",
+            required={"workflow": Key(kind="id", check=_check_workflow_reference)},
+            optional={
+                "record": Key(kind="id", check=_check_record_reference),
+                "entity_type": _ENTITY_TYPE,
+                "payload": Key(kind="dict"),
+                "wait": Key(kind="bool", default=False),
+            },
+        ),
     }
 )
 
@@ -220,7 +254,7 @@ def _check_value(spec, value, path, required, rendered):
     if _is_pending(value, rendered):
         return
     types, description = _KINDS[spec.kind]
-    if not isinstance(value, types) or (value.__class__ is bool and spec.kind != "any"):
+    if not isinstance(value, types) or (value.__class__ is bool and spec.kind not in ("any", "bool")):
         raise ConfigError(f"must be {description}, got {_type_name(value)}", path)
     if required and spec.kind == "str" and not value.strip():
         raise ConfigError("must not be empty", path)

@@ -7,17 +7,22 @@ The REST API reads and returns them, and so will the UI's export and import::
      "max_retries": 3, "retry_delay_seconds": 10, "duplicate_window_minutes": 10,
      "max_runs_per_minute": 0, "max_runs_per_record_per_hour": 0,
      "retention_days": 0, "failed_retention_days": 0,
-     "exit_conditions": {...}, "single_active_run": false,
+     "exit_conditions": {...}, "single_active_run": false, "goal_conditions": {...},
      "triggers": [{"event_type": "deal.stage_changed", "custom_event": null,
                    "conditions": {...}, "active": true, "sequence": 10,
                    "entity_type": null, "date_field": null, "date_offset": null, "date_offset_unit": null}],
      "actions": [{"name": "...", "action_type": "send_email", "ordering": 1,
-                  "config": {...}, "allow_failure": false}]}
+                  "config": {...}, "allow_failure": false,
+                  "key": "enrich", "conditions": {...}}]}
 
 Only ``name`` is required in a workflow, ``event_type`` in a trigger, ``name`` and
 ``action_type`` in an action; a ``date.reached`` trigger also needs its DATE_TRIGGER_KEYS,
 which other triggers leave null. The read-only keys of a returned document (``id``, the run
 counters) are accepted and ignored, so a document read can be sent back as it is.
+
+An action's ``key`` names it for the actions after it, whose config and conditions may read
+``steps.<key>`` (engine.steps); "after" is the order actions run in, by ``ordering`` then by
+their position in the document, as the Odoo layer orders them (``ordering, id``).
 
 ``validate`` lists every error of a document, each with the path of the bad value
 (``triggers[0].conditions.and[1]``, ``actions[2].config.subject``), so that whoever wrote
@@ -25,13 +30,13 @@ it can fix them all at once.
 """
 
 from dataclasses import dataclass
-from functools import partial
 
 from . import actions as action_schemas
 from . import conditions as dsl
-from . import jsondoc, timing
+from . import jsondoc, steps, templates, timing
 from .events import ENTITY_MODELS, EVENT_TYPES
-from .exceptions import WorkflowError
+from .exceptions import TemplateError, WorkflowError
+from .jsondoc import MAX_INTEGER
 
 __all__ = [
     "ACTION_KEYS", "MAX_INTEGER", "READ_ONLY_KEYS", "TRIGGER_KEYS", "WORKFLOW_KEYS", "DefinitionError", "integer_error",
@@ -41,8 +46,8 @@ __all__ = [
 READ_ONLY_KEYS = frozenset({"id", "run_count", "failed_run_count"})
 """What a definition document holds that is no part of the definition: ids and run counters,
 accepted and ignored in what is saved, left out of the versions' snapshots."""
-# Integers are stored in PostgreSQL integer columns.
-MAX_INTEGER = 2**31 - 1
+DEFAULT_ORDERING = 10
+"""The ordering of an action that the document leaves out, as workflow.action's default."""
 
 
 class DefinitionError(WorkflowError):
@@ -79,6 +84,7 @@ WORKFLOW_KEYS = {
     "failed_retention_days": _Key("count"),
     "exit_conditions": _Key("json"),
     "single_active_run": _Key("boolean"),
+    "goal_conditions": _Key("json"),
     "triggers": _Key("list"),
     "actions": _Key("list"),
 }
@@ -103,6 +109,8 @@ ACTION_KEYS = {
     "ordering": _Key("integer"),
     "config": _Key("json"),
     "allow_failure": _Key("boolean"),
+    "key": _Key("text", nullable=True),
+    "conditions": _Key("json"),
 }
 
 
@@ -227,29 +235,98 @@ def _trigger_errors(trigger, path):
     return errors + _conditions_errors(trigger.get("conditions"), _join(path, "conditions"))
 
 
+def _waits_for_a_sub_workflow(action_type, config):
+    wait = config.get("wait") if action_type == "run_workflow" and isinstance(config, dict) else None
+    # A templated wait may come out true: it is refused where a true one is.
+    return wait is True or templates.is_template(wait)
+
+
 def _action_errors(action, path, immediate):
     errors = _object_errors(action, ACTION_KEYS, path)
-    # An action type that is no string (an object, a list) is reported above, and cannot be looked up.
-    if not isinstance(action, dict) or not isinstance(action.get("action_type"), str):
+    if not isinstance(action, dict):
         return errors
-    if action["action_type"] not in action_schemas.ACTION_TYPES:
+    errors += _conditions_errors(action.get("conditions"), _join(path, "conditions"))
+    # An action type that is no string (an object, a list) is reported above, and cannot be looked up.
+    action_type = action.get("action_type")
+    if not isinstance(action_type, str) or action_type not in action_schemas.ACTION_TYPES:
         return errors
     # A wait ends the transaction's part of its run: only a queued run can be taken up again later.
-    if immediate and action["action_type"] == "wait":
+    if immediate and action_type == "wait":
         errors.append(_shape_error("a wait needs the queued execution mode", path))
     config = action.get("config")
     try:
-        action_schemas.validate_config(action["action_type"], {} if config is None else config)
+        action_schemas.validate_config(action_type, {} if config is None else config)
     except WorkflowError as exc:
         errors.append(_located(exc, path))
+    # Waiting ends the transaction's part of the run: only a queued run can be taken up again.
+    if immediate and _waits_for_a_sub_workflow(action_type, config):
+        errors.append(_shape_error(
+            "waiting for a sub-workflow needs the queued execution mode", _join(path, "config.wait")
+        ))
     return errors
+
+
+class _StepOrder:
+    """Which step keys each action of a document may read: those of the actions run before it."""
+
+    def __init__(self, items):
+        def ordering(index):
+            value = items[index].get("ordering", DEFAULT_ORDERING) if isinstance(items[index], dict) else None
+            # A bad ordering is reported as such; the default stands in for it here.
+            return value if integer_error(value) is None else DEFAULT_ORDERING
+
+        run_order = sorted(range(len(items)), key=lambda index: (ordering(index), index))
+        self.rank = {index: rank for rank, index in enumerate(run_order)}
+        # The first action (document index) of each valid key: a repeated key is refused.
+        self.holder = {}
+        for index, item in enumerate(items):
+            key = item.get("key") if isinstance(item, dict) else None
+            if isinstance(key, str) and steps.key_error(key) is None:
+                self.holder.setdefault(key, index)
+
+    def errors(self, action, index, path):
+        """Errors of the key of ``action`` (document ``index``) and of the steps it reads."""
+        if not isinstance(action, dict):
+            return []
+        errors = []
+        key = action.get("key")
+        # A key that is no string is reported as such by _object_errors.
+        problem = steps.key_error(key) if isinstance(key, str) else None
+        if problem:
+            errors.append(steps.StepError(problem, _join(path, "key")).to_dict())
+        elif isinstance(key, str) and self.holder[key] != index:
+            errors.append(steps.StepError(
+                f"step key {key!r} is already the key of actions[{self.holder[key]}]", _join(path, "key")
+            ).to_dict())
+        try:
+            found = steps.references(action.get("config"), action.get("conditions"))
+        except TemplateError:
+            # The template's error is validate_config's to report; what it reads is looked at once it parses.
+            found = steps.references(None, action.get("conditions"))
+        for reference in found:
+            errors += self._reference_errors(reference, index, path)
+        return errors
+
+    def _reference_errors(self, reference, index, path):
+        where = _join(path, reference.path)
+        if reference.key is None:
+            return [steps.StepError(
+                f"{steps.STEPS_NAME} is read by the key of an earlier step: {steps.STEPS_NAME}.<key>", where
+            ).to_dict()]
+        holder = self.holder.get(reference.key) if isinstance(reference.key, str) else None
+        if holder is None or self.rank[holder] >= self.rank[index]:
+            return [steps.StepError(
+                f"{steps.STEPS_NAME}.{reference.key} is not an earlier step", where
+            ).to_dict()]
+        return []
 
 
 def validate(document):
     """Every error of the definition ``document``, in document order, as JSON-safe dicts.
 
     Each dict has the ``code`` of the error (``invalid_definition`` for the shape of the
-    document, ``invalid_condition``, ``invalid_config`` or ``template_error``), its
+    document, ``invalid_condition``, ``invalid_config``, ``template_error``, or
+    ``invalid_step`` for a step key or a reference to a step that does not run earlier), its
     ``message`` and the ``path`` of the bad value in the document. An empty list means
     that the document is a valid workflow definition. A document nested too deeply, or
     with a string that cannot be stored (see jsondoc.value_errors), is refused for that
@@ -259,15 +336,18 @@ def validate(document):
     if stored_errors:
         return [_shape_error(error["message"], error["path"]) for error in stored_errors]
     errors = _object_errors(document, WORKFLOW_KEYS, "")
-    if isinstance(document, dict):
-        errors += _conditions_errors(document.get("exit_conditions"), "exit_conditions")
+    if not isinstance(document, dict):
+        return errors
+    for key in ("exit_conditions", "goal_conditions"):
+        errors += _conditions_errors(document.get(key), key)
+    triggers, actions = document.get("triggers"), document.get("actions")
+    if isinstance(triggers, list):
+        for index, trigger in enumerate(triggers):
+            errors += _trigger_errors(trigger, f"triggers[{index}]")
+    if isinstance(actions, list):
         immediate = document.get("execution_mode") == "immediate"
-        for key, item_errors in (
-            ("triggers", _trigger_errors),
-            ("actions", partial(_action_errors, immediate=immediate)),
-        ):
-            items = document.get(key)
-            if isinstance(items, list):
-                for index, item in enumerate(items):
-                    errors += item_errors(item, f"{key}[{index}]")
+        step_order = _StepOrder(actions)
+        for index, action in enumerate(actions):
+            path = f"actions[{index}]"
+            errors += _action_errors(action, path, immediate) + step_order.errors(action, index, path)
     return errors

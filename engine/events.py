@@ -57,9 +57,9 @@ WORKFLOW_MODELS = frozenset(ENTITY_MODELS.values())
 """The only models whose records workflows run on and act on: a run, its actions and the
 records they change stay inside the CRM, whoever the run-as user is."""
 
-CONTEXT_NAMES = frozenset({"record", "user", "company", "today", "now", *ENTITY_MODELS})
-"""The names every run's context gives its record, user, company and dates: an event's payload
-never stands for them."""
+CONTEXT_NAMES = frozenset({"record", "user", "company", "today", "now", "steps", *ENTITY_MODELS})
+"""The names every run's context gives its record, user, company, dates and the results of its
+earlier steps (engine.steps): an event's payload never stands for them."""
 
 
 def workflow_model_problem(res_model):

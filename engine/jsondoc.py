@@ -11,6 +11,8 @@ MAX_DEPTH = 100
 """How deeply arrays and objects may nest in a document the engine accepts. Python code
 that walks a document (copies, validation, the ORM's JSON fields) recurses once per
 level at least, and would exceed the interpreter's recursion limit near 1,000 levels."""
+MAX_INTEGER = 2**31 - 1
+"""The largest integer of a document: integers are stored in PostgreSQL integer columns."""
 
 
 def load(value, path, error_class):

@@ -40,6 +40,7 @@ __all__ = [
     "Limits",
     "TemplateError",
     "is_template",
+    "lookups",
     "render",
     "validate",
     "variables",
@@ -465,3 +466,34 @@ def variables(value):
         if is_template(text):
             names |= find_undeclared_variables(_compiled_or_raise(text, steps).ast)
     return sorted(names - BUILTIN_NAMES - _ENVIRONMENT.globals.keys())
+
+
+def lookups(value, name):
+    """Every use of the context variable ``name`` in the strings of ``value``, in order.
+
+    Yields ``(path, key)``: the string's path and what the use looks up in ``name``
+    (``"enrich"`` for ``steps.enrich.output`` or ``steps["enrich"]``), None when ``name``
+    is used whole or looked up by a computed key. Raise TemplateError for a string that
+    does not parse.
+    """
+    for steps, text in _strings(value):
+        if not is_template(text):
+            continue
+        ast = _compiled_or_raise(text, steps).ast
+        keyed = set()
+        # find_all walks parents before children: a keyed lookup is met before its name.
+        for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+            if isinstance(node, nodes.Name):
+                if node.name == name and node.ctx == "load" and id(node) not in keyed:
+                    yield _format_path(steps), None
+                continue
+            target = node.node
+            if not (isinstance(target, nodes.Name) and target.name == name and target.ctx == "load"):
+                continue
+            keyed.add(id(target))
+            if isinstance(node, nodes.Getattr):
+                yield _format_path(steps), node.attr
+            elif isinstance(node.arg, nodes.Const):
+                yield _format_path(steps), node.arg.value
+            else:
+                yield _format_path(steps), None

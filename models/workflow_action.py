@@ -13,7 +13,8 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools.mail import email_normalize, email_split_and_format
 
 from ..engine import actions as schemas
-from ..engine import jsondoc, templates, timing, urls
+from ..engine import conditions as dsl
+from ..engine import jsondoc, splits, steps, templates, timing, urls
 from ..engine.events import ENTITY_MODELS
 from ..engine.exceptions import ActionError, ConfigError, WorkflowError
 from ..groups import ADMIN_GROUP, MANAGER_GROUP
@@ -46,6 +47,8 @@ FILTER_DOMAIN_OPERATORS = {
 
 ADMIN_ONLY_TYPES = frozenset({"call_webhook", "enqueue_export"})
 """Action types that reach outside the CRM: only Workflow Administrators may use them."""
+UNAVAILABLE_TYPES = frozenset({"run_workflow"})
+"""Action types that engine.actions describes but that cannot run yet: refused at save."""
 CONTACT_PLACEHOLDER = re.compile(
     r"\{\{\s*(?:(?:lead|deal|contact|account|record)\.(?:email|email_from|partner_id\.email|owner\.email"
     r"|user_id\.email)|user\.email)\s*\}\}"
@@ -80,8 +83,12 @@ class WorkflowAction(models.Model):
     _inherit = ["workflow.definition.mixin"]
     _description = "Workflow Action"
     _order = "ordering, id"
-    _json_fields = {"config": ConfigError}
+    _json_fields = {"config": ConfigError, "conditions": dsl.ConditionError}
     _json_text_fields = {"config_text": "config"}
+    _sql_constraints = [
+        ("workflow_key_unique", "unique(workflow_id, key)",
+         "Each step key names one action of its workflow: another action of the workflow has this key."),
+    ]
 
     workflow_id = fields.Many2one(
         "workflow.workflow", required=True, ondelete="cascade", index=True,
@@ -111,11 +118,41 @@ class WorkflowAction(models.Model):
         help="When checked, a failure of this action is logged and the run goes on with the "
         "next action (the run ends as partial). Otherwise a failure stops the run.",
     )
+    key = fields.Char(
+        help="Names this step for the actions after it, whose configs and conditions read its "
+        "state and output as steps.<key>.state and steps.<key>.output (e.g. "
+        "{{steps.enrich.output.json.score}}). Lowercase letters, digits and _, starting with a "
+        "letter; unique in the workflow. Empty: no later action reads this step.",
+    )
+    conditions = fields.Json(
+        help="Condition DSL (JSON) checked right before this action runs, on the record as the "
+        "earlier actions left it and the outputs of the earlier steps (steps.<key>...). When it "
+        "does not hold, the action is skipped, with why, and the run goes on. Empty: the action "
+        "always runs.",
+    )
     company_id = fields.Many2one(related="workflow_id.company_id", store=True)
+
+    @api.constrains("key")
+    def _check_key(self):
+        for action in self:
+            problem = steps.key_error(action.key or None)
+            if problem:
+                raise ValidationError(self.env._(
+                    "Invalid key %(key)r of action '%(name)s': %(error)s.", key=action.key, name=action.name,
+                    error=problem,
+                ))
+
+    @api.constrains("conditions")
+    def _check_conditions(self):
+        self._check_condition_field("conditions")
 
     @api.constrains("action_type", "config")
     def _check_config(self):
         for action in self:
+            if action.action_type in UNAVAILABLE_TYPES:
+                raise ValidationError(self.env._(
+                    "Action '%(name)s': %(type)s is not available yet.", name=action.name, type=action.action_type,
+                ))
             try:
                 schemas.validate_config(action.action_type, action.config or {})
             except WorkflowError as exc:
@@ -290,6 +327,12 @@ class WorkflowAction(models.Model):
         moment = timing.resume_at(config, fields.Datetime.now(), record.env.user.tz, config.get("until"))
         return {"resume_at": jsondoc.iso(moment)}
 
+    def _execute_split(self, record, config):
+        # The variant hashes the workflow and the record: the same record takes the same one
+        # on every run, and the later actions' conditions read it as steps.<key>.output.variant.
+        variant = splits.choose_variant(config["variants"], self.workflow_id.id, f"{record._name},{record.id}")
+        return {"variant": variant}
+
     def _execute_update_field(self, record, config):
         target = self._target_record(record, config)
         name, field = self._writable_field(target, config)
@@ -446,13 +489,28 @@ class WorkflowAction(models.Model):
             raise ActionError(f"{url} did not answer within {timeout} s", path="config.url", retryable=True) from exc
         except requests.RequestException as exc:
             raise ActionError(f"request to {url} failed: {exc}", path="config.url", retryable=True) from exc
-        output = {"status": response.status_code, "body": response.text[:WEBHOOK_EXCERPT]}
+        output = {
+            "status": response.status_code, "body": response.text[:WEBHOOK_EXCERPT],
+            "json": self._webhook_json(response),
+        }
         if not 200 <= response.status_code < 300:
             raise ActionError(
                 f"{url} answered HTTP {response.status_code}", path="config.url",
                 retryable=response.status_code >= 500 or response.status_code == 429, output=output,
             )
         return output
+
+    @api.model
+    def _webhook_json(self, response):
+        """The parsed body of a webhook's JSON answer, for the later steps to read; None for any
+        other answer, and for a body longer than the excerpt kept of it (WEBHOOK_EXCERPT)."""
+        if "json" not in response.headers.get("Content-Type", "") or len(response.text) > WEBHOOK_EXCERPT:
+            return None
+        try:
+            # NaN and the infinities are no JSON that PostgreSQL stores: they read as null.
+            return json.loads(response.text, parse_constant=lambda _name: None)
+        except ValueError:
+            return None
 
     def _execute_enqueue_export(self, record, config):
         entity_type = config["entity_type"]

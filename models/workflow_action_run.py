@@ -29,7 +29,17 @@ class WorkflowActionRun(models.Model):
     state = fields.Selection(
         [("success", "Success"), ("failed", "Failed"), ("skipped", "Skipped")],
         required=True, readonly=True,
-        help="Skipped: a failed action before this one stopped the run.",
+        help="Skipped: a failed action before this one stopped the run, or the action's conditions did "
+        "not hold (see Explanation).",
+    )
+    explanation = fields.Json(
+        readonly=True,
+        help="Why the action's conditions did not hold when it was to run (the condition DSL's "
+        "explanation, stored abbreviated); empty for an action that ran.",
+    )
+    explanation_summary = fields.Char(
+        compute="_compute_explanation_summary", string="Why Skipped",
+        help="The explanation in one line.",
     )
     attempt = fields.Integer(
         readonly=True, help="Which attempt of the run this is from: 1 for the first try, then one per retry."
@@ -59,6 +69,12 @@ class WorkflowActionRun(models.Model):
         for action_run in self:
             action_run.input_text = json.dumps(action_run.input, indent=2, default=str)
             action_run.output_text = json.dumps(action_run.output, indent=2, default=str)
+
+    @api.depends("explanation")
+    def _compute_explanation_summary(self):
+        for action_run in self:
+            explanation = action_run.explanation
+            action_run.explanation_summary = explanation.get("summary") if isinstance(explanation, dict) else False
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -14,7 +14,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ..engine import conditions as dsl
-from ..engine import jsondoc, runstate
+from ..engine import jsondoc, runstate, steps
 from ..engine.abbreviation import abbreviate
 from ..engine.exceptions import ActionError, WorkflowError
 from ..exceptions import RunCapabilityError
@@ -61,6 +61,11 @@ class ActionSavepoints:
         if self.kept:
             release, self.kept = self.kept, None
             self.cr.execute(SQL("RELEASE SAVEPOINT %s", SQL.identifier(release)))
+
+
+def _stored_explanation(explanation):
+    # Stored abbreviated (engine.abbreviation), as the trigger's explanation is.
+    return abbreviate(dict(explanation.to_dict(), summary=explanation.summary()))
 
 
 class WorkflowRun(models.Model):
@@ -197,6 +202,7 @@ class WorkflowRun(models.Model):
         for another attempt.
         """
         settled, states = self._settled_actions()
+        self._put_step_results(contexts)
         # Read before the first commit, which empties the transaction's cache.
         run_values = {run: run._action_run_defaults() for run in self}
         durations = {run: run.duration_ms or 0 for run in self}
@@ -236,7 +242,7 @@ class WorkflowRun(models.Model):
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                 step._heartbeat(durations)
             stepped = True
-            for run, explanation in step._exit_explanations(records).items():
+            for run, explanation in step._exit_explanations(records, contexts).items():
                 step -= run
                 runs -= run
                 actions = actions_of[run]
@@ -246,7 +252,7 @@ class WorkflowRun(models.Model):
                 continue
             for run in step:
                 starts.setdefault(run, time.perf_counter())
-            logs = step._execute_step(
+            logs = step._execute_step_if(
                 action, records, contexts, run_values, own_transaction=queued and len(step) == 1, savepoints=savepoints
             )
             for run in step:
@@ -294,21 +300,66 @@ class WorkflowRun(models.Model):
         ended before them."""
         return [self._action_run_vals(action, state="skipped") for action in actions if action.id not in settled]
 
-    def _exit_explanations(self, records):
+    def _exit_explanations(self, records, contexts=None):
         """The explanation of the workflow's exit conditions, by run, for those of these runs
         that waited and whose exit conditions hold now, evaluated on their record of ``records``
-        as it is at this moment."""
+        as it is at this moment and the outputs of the earlier steps in ``contexts``."""
         conditions = self.workflow_id[:1].exit_conditions
         if not conditions:
             return {}
         explanations = {}
         for run in self.filtered("resume_at"):
             record = records[run]
-            explanation = dsl.explain(conditions, build_context(record, run.payload or {}, record.env.company))
+            context = build_context(record, run.payload or {}, record.env.company)
+            context[steps.STEPS_NAME] = (contexts or {}).get(run, {}).get(steps.STEPS_NAME, {})
+            explanation = dsl.explain(conditions, context)
             if explanation.result:
-                # Stored abbreviated (engine.abbreviation), as the trigger's explanation is.
-                explanations[run] = abbreviate(dict(explanation.to_dict(), summary=explanation.summary()))
+                explanations[run] = _stored_explanation(explanation)
         return explanations
+
+    def _put_step_results(self, contexts):
+        """Put in each of these runs' context of ``contexts`` the ``steps`` that its earlier
+        attempts or the part before its wait settled, as their action runs logged them (their
+        output as it is stored: masked and abbreviated, as the steps of this attempt are)."""
+        results = {run: [] for run in self}
+        for log in self.filtered(lambda run: run.attempt > 1 or run.resume_at).action_run_ids.sorted("id"):
+            if log.action_id.key and (runstate.settled(log.state, log.action_id.allow_failure) or log.explanation):
+                results[log.run_id].append((log.action_id.key, log.state, log.output))
+        for run in self:
+            # A context of its own: the immediate runs of one event share their record's context.
+            contexts[run] = contexts[run].new_child({steps.STEPS_NAME: steps.step_context(results[run])})
+
+    def _execute_step_if(self, action, records, contexts, run_values, own_transaction=False, savepoints=None):
+        """Run ``action`` as _execute_step does for those of these runs whose context of
+        ``contexts`` meets its conditions now, log it skipped with why for the others, and
+        put each run's outcome in its context's ``steps`` when the action has a key."""
+        logs = self._skip_unmet_conditions(action, contexts, run_values)
+        meeting = self.filtered(lambda run: run not in logs)
+        if meeting:
+            logs.update(meeting._execute_step(
+                action, records, contexts, run_values, own_transaction=own_transaction, savepoints=savepoints
+            ))
+        if action.key:
+            for run, log in logs.items():
+                step_result = steps.step_context([(action.key, log["state"], log.get("output"))])
+                contexts[run][steps.STEPS_NAME] = {**contexts[run].get(steps.STEPS_NAME, {}), **step_result}
+        return logs
+
+    def _skip_unmet_conditions(self, action, contexts, run_values):
+        """The skipped action runs of ``action``, by run, of those of these runs whose context
+        of ``contexts`` (the record as the earlier actions left it, the earlier steps' outputs)
+        does not meet the action's conditions, each with the explanation why."""
+        if not action.conditions:
+            return {}
+        skipped = {}
+        for run in self:
+            explanation = dsl.explain(action.conditions, contexts[run])
+            if not explanation.result:
+                skipped[run] = run._action_run_vals(
+                    action, run_values[run], state="skipped", duration_ms=0.0,
+                    explanation=_stored_explanation(explanation),
+                )
+        return skipped
 
     def _wait(self, log, duration_ms):
         """Stop this run at the wait action of ``log`` until the moment in its output, when the
@@ -344,7 +395,8 @@ class WorkflowRun(models.Model):
         states = dict.fromkeys(self, "success")
         # Only a run tried again, or resumed after a wait, has actions that settled before.
         for log in self.filtered(lambda run: run.attempt > 1 or run.resume_at).action_run_ids:
-            if runstate.settled(log.state, log.action_id.allow_failure):
+            # An action skipped because its conditions did not hold was decided: it stays skipped.
+            if runstate.settled(log.state, log.action_id.allow_failure) or log.explanation:
                 settled[log.run_id].add(log.action_id.id)
                 states[log.run_id], _stops = runstate.after_action(
                     states[log.run_id], log.state, log.action_id.allow_failure

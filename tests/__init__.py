@@ -15,3 +15,5 @@ from . import test_workflow_run_insert
 from . import test_workflow_waits
 from . import test_rest_waits
 from . import test_workflow_date_triggers
+from . import test_workflow_steps
+from . import test_rest_steps

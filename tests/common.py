@@ -175,7 +175,9 @@ class CommittingCase(BaseCase):
 
 
 class WebhookReceiver(BaseHTTPRequestHandler):
-    """A webhook receiver on 127.0.0.1 that records requests and answers as told by the path."""
+    """A webhook receiver on 127.0.0.1 that records requests and answers as told by the path:
+    /slow does not answer in time, /status/<code> answers with the code, /score with
+    ``{"score": 87}``, any other path with an echo of the Authorization header."""
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -184,7 +186,11 @@ class WebhookReceiver(BaseHTTPRequestHandler):
             time.sleep(2)
             return  # the client gave up waiting: nobody reads an answer any more
         status = int(self.path.rsplit("/", 1)[-1]) if self.path.startswith("/status/") else 200
-        payload = json.dumps({"echo": self.headers.get("Authorization"), "ok": status < 300}).encode()
+        # /score stands for an enrichment service, whose answer later steps read (steps.<key>.output.json).
+        answer = {"score": 87} if self.path.startswith("/score") else {
+            "echo": self.headers.get("Authorization"), "ok": status < 300,
+        }
+        payload = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

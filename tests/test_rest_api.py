@@ -279,7 +279,7 @@ class TestRestApi(RestApiCase):
                 ("actions[2].config", "unknown key 'subject'"),
                 ("actions[3].action_type", "unknown value 'send_fax', expected one of 'send_email', 'add_note', "
                  "'update_field', 'enqueue_export', 'create_task', 'send_notification', 'call_webhook', "
-                 "'wait'"),
+                 "'wait', 'split', 'run_workflow'"),
             ],
         )
         self.assertIn("triggers[0].conditions.and[1]: unknown operator 'equals'", error["message"])

@@ -51,7 +51,7 @@ class TestRestMalformedRequests(RestApiCase):
             for template, item in OPENAPI["paths"].items() if "{id}" in template
             for method in item if method in bodies or method in ("get", "delete")
         ]
-        self.assertEqual(len(routes), 7)
+        self.assertEqual(len(routes), 8)
         for method, template, body in routes:
             for record_id in (PAST_INTEGER, PAST_BIGINT, 10**30):
                 with self.subTest(route=f"{method} {template}", id=record_id):

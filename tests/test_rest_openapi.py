@@ -151,6 +151,11 @@ class TestRestOpenapi(RestApiCase):
             ("/api/v1/workflows/{id}/versions/", "GET", "401"): call("GET", f"{one}versions/"),
             ("/api/v1/workflows/{id}/versions/", "GET", "403"): call("GET", f"{one}versions/", user=outsider),
             ("/api/v1/workflows/{id}/versions/", "GET", "404"): call("GET", f"{missing}versions/", user=user),
+            ("/api/v1/workflows/{id}/variants/", "GET", "200"): call("GET", f"{one}variants/", user=user),
+            ("/api/v1/workflows/{id}/variants/", "GET", "400"): call("GET", f"{one}variants/?days=0", user=user),
+            ("/api/v1/workflows/{id}/variants/", "GET", "401"): call("GET", f"{one}variants/"),
+            ("/api/v1/workflows/{id}/variants/", "GET", "403"): call("GET", f"{one}variants/", user=outsider),
+            ("/api/v1/workflows/{id}/variants/", "GET", "404"): call("GET", f"{missing}variants/", user=user),
             ("/api/v1/workflow-runs/{id}/", "GET", "200"): call("GET", f"/api/v1/workflow-runs/{run.id}/", user=user),
             ("/api/v1/workflow-runs/{id}/", "GET", "401"): call("GET", f"/api/v1/workflow-runs/{run.id}/"),
             ("/api/v1/workflow-runs/{id}/", "GET", "403"): call(

@@ -54,6 +54,14 @@ DESIGN_CONFIGS = {
         "body": {"lead_id": "{{lead.id}}", "event": "lead.qualified"},
     },
     "wait": {"duration": {"days": 3}, "time_of_day": "09:00"},
+    "split": {"variants": {"A": 50, "B": 50}},
+    "run_workflow": {
+        "workflow": "Nurture",
+        "record": "{{lead.id}}",
+        "entity_type": "lead",
+        "payload": {"source": "{{lead.company_name}}"},
+        "wait": False,
+    },
 }
 
 CONTEXT = {
@@ -324,3 +332,50 @@ def test_split_filter_key_reads_the_operator_suffix():
 
 def test_every_action_type_has_a_label_for_its_selection():
     assert all(schema.label for schema in ACTION_TYPES.values())
+
+
+def test_run_workflow_names_its_workflow_by_id_or_name():
+    schema = ACTION_TYPES["run_workflow"]
+    assert schema.label == "Run Workflow"
+    assert set(schema.required) == {"workflow"}
+    assert set(schema.optional) == {"record", "entity_type", "payload", "wait"}
+    assert schema.optional["wait"].default is False
+    assert schema.optional["entity_type"].choices == ENTITY_TYPES
+    validate_config("run_workflow", {"workflow": 12})
+    validate_config("run_workflow", {"workflow": "Nurture", "record": 5, "wait": True})
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({}, "config: missing required key 'workflow'"),
+    ({"workflow": ""}, "config.workflow: must be a workflow id or a non-empty workflow name"),
+    ({"workflow": "  "}, "config.workflow: must be a workflow id or a non-empty workflow name"),
+    ({"workflow": 0}, "config.workflow: must be a record id from 1 to 2147483647, got 0"),
+    ({"workflow": 2**31}, "config.workflow: must be a record id from 1 to 2147483647, got 2147483648"),
+    ({"workflow": True}, "config.workflow: must be a record id or a string, got bool"),
+    ({"workflow": None}, "config.workflow: must be a record id or a string, got null"),
+    ({"workflow": 1, "record": "lead 5"}, "config.record: must be a record id or a template giving one"),
+    ({"workflow": 1, "record": -3}, "config.record: must be a record id from 1 to 2147483647, got -3"),
+    ({"workflow": 1, "entity_type": "order"},
+     "config.entity_type: must be one of 'lead', 'deal', 'contact', 'account', 'record'"),
+    ({"workflow": 1, "payload": "x"}, "config.payload: must be an object, got str"),
+    ({"workflow": 1, "wait": 1}, "config.wait: must be true or false, got int"),
+    ({"workflow": 1, "wait": "yes"}, "config.wait: must be true or false, got str"),
+    ({"workflow": 1, "wait": None}, "config.wait: must be true or false, got null"),
+    ({"workflow": 1, "depth": 2}, "config: unknown key 'depth'"),
+])  # fmt: skip
+def test_run_workflow_refuses_bad_configs(config, message):
+    assert config_error("run_workflow", config) == message
+
+
+def test_run_workflow_checks_a_templated_record_once_rendered():
+    config = {"workflow": 3, "record": "{{lead.id}}", "payload": {"score": "{{lead.id}}"}}
+    validate_config("run_workflow", config)
+    check_rendered("run_workflow", templates.render(config, CONTEXT))
+    message = config_error("run_workflow", {"workflow": 3, "record": "42"}, check=check_rendered)
+    assert message == "config.record: must be a record id or a template giving one"
+
+
+def test_the_boolean_kind_takes_only_booleans():
+    validate_config("run_workflow", {"workflow": 1, "wait": False})
+    # Other kinds still refuse a bool where they take an int or a string.
+    assert config_error("add_note", {"note": True}) == "config.note: must be a string, got bool"

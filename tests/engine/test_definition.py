@@ -123,7 +123,7 @@ def test_a_document_that_is_not_an_object_is_one_error_at_the_root():
      "missing required key"),
     ({"name": "x", "actions": [{"name": "a", "action_type": "fax"}]}, "actions[0].action_type",
      "unknown value 'fax', expected one of 'send_email', 'add_note', 'update_field', 'enqueue_export', "
-     "'create_task', 'send_notification', 'call_webhook', 'wait'"),
+     "'create_task', 'send_notification', 'call_webhook', 'wait', 'split', 'run_workflow'"),
     ({"name": "x", "actions": [{"name": "a", "action_type": "add_note"}]}, "actions[0].config",
      "missing required key 'note'"),
     ({"name": "x", "actions": [{"name": "a", "action_type": "add_note", "config": "note"}]}, "actions[0].config",
@@ -281,3 +281,166 @@ def test_a_wait_in_an_immediate_workflow_is_reported_in_document_order():
     assert paths(validate(document)) == [
         "actions[0]", "actions[1]", "actions[1].config.duration", "actions[2].config",
     ]
+
+
+def flow(*actions, **workflow):
+    """A document of ``actions``, each a ``(key, config value)`` pair or an action dict."""
+    items = [
+        item if isinstance(item, dict) else
+        {"name": f"Step {index}", "action_type": "update_field", "key": item[0],
+         "config": {"field": "x_score", "value": item[1]}}
+        for index, item in enumerate(actions)
+    ]
+    return {"name": "Flow", **workflow, "actions": items}
+
+
+def messages(errors):
+    return [f"{error['path']}: {error['message']}" for error in errors]
+
+
+def test_actions_read_the_steps_before_them():
+    document = flow(
+        ("enrich", "{{lead.id}}"),
+        ("ab", "{{steps.enrich.output.json.score}}"),
+        (None, '{% if steps.ab.output.variant == "B" %}1{% endif %}{{steps.enrich.state}}'),
+    )
+    document["actions"][2]["conditions"] = {"field": "steps.ab.output.variant", "operator": "eq", "value": "B"}
+    assert validate(document) == []
+
+
+def test_a_reference_to_a_later_unknown_or_own_step_is_refused():
+    document = flow(
+        ("first", "{{steps.second.output}}"),
+        ("second", "{{steps.nowhere.output}}"),
+        ("third", "{{steps.third.output}}"),
+        (None, "{{steps.first.output}}"),
+    )
+    document["actions"][3]["config"]["value"] = "{{ steps['second'] }}"
+    assert messages(validate(document)) == [
+        "actions[0].config.value: steps.second is not an earlier step",
+        "actions[1].config.value: steps.nowhere is not an earlier step",
+        "actions[2].config.value: steps.third is not an earlier step",
+    ]
+    assert {error["code"] for error in validate(document)} == {"invalid_step"}
+
+
+def test_the_exact_message_of_a_step_that_runs_later():
+    document = flow(("a", "1"), ("b", "2"), ("c", "3"), (None, "{{steps.enrich.output}}"), ("enrich", "4"))
+    assert validate(document) == [{
+        "code": "invalid_step",
+        "message": "steps.enrich is not an earlier step",
+        "path": "actions[3].config.value",
+    }]
+
+
+def test_earlier_means_by_ordering_then_by_position():
+    document = flow(("reader", "{{steps.enrich.output}}"), ("enrich", "1"))
+    document["actions"][0]["ordering"] = 20
+    document["actions"][1]["ordering"] = 5
+    assert validate(document) == []
+    # Same ordering: the document's order decides, as the ids do for "ordering, id".
+    document["actions"][0]["ordering"] = 5
+    assert paths(validate(document)) == ["actions[0].config.value"]
+    # A missing ordering is the default one, 10.
+    del document["actions"][0]["ordering"]
+    assert validate(document) == []
+    document["actions"][1]["ordering"] = 10
+    assert paths(validate(document)) == ["actions[0].config.value"]
+
+
+def test_a_bad_ordering_is_reported_once_and_counts_as_the_default():
+    document = flow(("enrich", "1"), ("reader", "{{steps.enrich.output}}"))
+    document["actions"][0]["ordering"] = "first"
+    assert messages(validate(document)) == ["actions[0].ordering: must be an integer, got str"]
+
+
+def test_references_in_action_conditions_are_checked():
+    document = flow(("enrich", "1"), (None, "2"))
+    document["actions"][0]["conditions"] = {"and": [
+        {"field": "lead.score", "operator": "gt", "value": 3},
+        {"field": "steps.later.output", "operator": "eq", "value": None},
+    ]}
+    document["actions"][1]["conditions"] = {"field": "steps.enrich.state", "operator": "eq", "value": "success"}
+    assert messages(validate(document)) == ["actions[0].conditions.and[1]: steps.later is not an earlier step"]
+
+
+def test_action_conditions_are_validated_like_trigger_conditions():
+    document = flow(("enrich", "1"))
+    document["actions"][0]["conditions"] = {"and": [{"field": "a", "operator": "eq"}]}
+    assert validate(document) == [{
+        "code": "invalid_condition", "message": "missing key 'value'", "path": "actions[0].conditions.and[0]",
+    }]
+    document["actions"][0]["conditions"] = "always"
+    assert messages(validate(document)) == ["actions[0].conditions: condition must be an object, got str"]
+    document["actions"][0]["conditions"] = None
+    assert validate(document) == []
+
+
+def test_steps_must_be_read_by_a_key():
+    document = flow(("enrich", "1"), (None, "{{ steps }}"))
+    document["actions"][1]["conditions"] = {"field": "steps", "operator": "eq", "value": None}
+    message = "steps is read by the key of an earlier step: steps.<key>"
+    assert messages(validate(document)) == [
+        f"actions[1].config.value: {message}", f"actions[1].conditions: {message}",
+    ]
+
+
+def test_step_keys_are_checked_and_unique():
+    document = flow(("enrich", "1"), ("Enrich", "2"), ("enrich", "3"), (None, "4"), (7, "5"))
+    assert messages(validate(document)) == [
+        "actions[1].key: a step key is lowercase letters, digits and '_', starting with a letter",
+        "actions[2].key: step key 'enrich' is already the key of actions[0]",
+        "actions[4].key: must be a string, got int",
+    ]
+
+
+def test_a_repeated_key_reads_as_its_first_action():
+    document = flow(("reader", "{{steps.enrich.output}}"), ("enrich", "1"), ("enrich", "2"))
+    document["actions"][1]["ordering"] = 20
+    document["actions"][2]["ordering"] = 1
+    # The first action with the key runs after the reader; the repeated one, before it, is refused.
+    assert messages(validate(document)) == [
+        "actions[0].config.value: steps.enrich is not an earlier step",
+        "actions[2].key: step key 'enrich' is already the key of actions[1]",
+    ]
+
+
+def test_a_template_that_does_not_parse_is_reported_once():
+    document = flow(("enrich", "{{steps.enrich"))
+    document["actions"][0]["conditions"] = {"field": "steps.later.state", "operator": "eq", "value": 1}
+    errors = validate(document)
+    assert [error["code"] for error in errors] == ["template_error", "invalid_step"]
+    assert paths(errors) == ["actions[0].config.value", "actions[0].conditions"]
+
+
+def test_a_wait_for_a_sub_workflow_needs_the_queued_mode():
+    waiting = {"name": "Sub", "action_type": "run_workflow", "config": {"workflow": "Nurture", "wait": True}}
+    message = "actions[0].config.wait: waiting for a sub-workflow needs the queued execution mode"
+    assert messages(validate(flow(waiting, execution_mode="immediate"))) == [message]
+    assert validate(flow(waiting, execution_mode="queued")) == []
+    assert validate(flow(waiting)) == []
+    templated = copy.deepcopy(waiting)
+    templated["config"]["wait"] = "{{lead.id > 3}}"
+    assert messages(validate(flow(templated, execution_mode="immediate"))) == [message]
+    for config in ({"workflow": "Nurture", "wait": False}, {"workflow": "Nurture"}):
+        assert validate(flow(dict(waiting, config=config), execution_mode="immediate")) == []
+
+
+def test_a_split_and_a_sub_workflow_in_one_flow():
+    document = flow(
+        {"name": "Split", "action_type": "split", "key": "ab", "config": {"variants": {"A": 50, "B": 50}}},
+        {"name": "Nurture B", "action_type": "run_workflow", "key": "nurture",
+         "conditions": {"field": "steps.ab.output.variant", "operator": "eq", "value": "B"},
+         "config": {"workflow": 4, "record": "{{lead.id}}", "payload": {"variant": "{{steps.ab.output.variant}}"}}},
+        ("score", "{{steps.nurture.state}}"),
+    )
+    assert validate(document) == []
+
+
+def test_goal_conditions_are_checked_as_trigger_conditions():
+    assert validate(example(goal_conditions={"field": "stage", "operator": "eq", "value": "Won"})) == []
+    assert validate(example(goal_conditions=None)) == []
+    errors = validate(example(goal_conditions={"or": [{"field": "stage", "operator": "equals", "value": "Won"}]}))
+    assert errors == [{
+        "code": "invalid_condition", "message": "unknown operator 'equals'", "path": "goal_conditions.or[0]",
+    }]

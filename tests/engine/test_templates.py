@@ -373,3 +373,16 @@ def test_a_template_nested_too_deeply_to_compile_is_a_template_error_with_its_pa
         with pytest.raises(TemplateError, match="nested too deeply to compile") as caught:
             call()
         assert caught.value.path == "note"
+
+
+def test_lookups_name_what_each_use_of_a_variable_reads():
+    value = {
+        "a": "{{ steps.enrich.output.json.score }} {{ steps['ab'].state }}",
+        "b": ["{{ steps }}", "{{ steps[name] }}", "{{ steps[0] }}", "{{ lead.steps.x }}", "steps.plain"],
+        "c": "{% for item in steps.fetch.output %}{{ item }}{% endfor %}",
+    }
+    assert list(templates.lookups(value, "steps")) == [
+        ("a", "enrich"), ("a", "ab"), ("b[0]", None), ("b[1]", None), ("b[2]", 0), ("c", "fetch"),
+    ]
+    assert list(templates.lookups("{{ lead.id }}", "lead")) == [(templates.ROOT_PATH, "id")]
+    assert list(templates.lookups({"a": "{% set steps = 1 %}"}, "steps")) == []

@@ -38,6 +38,7 @@ export const KEY_LABELS = {
     duration: _t("Wait for"),
     until: _t("Wait until"),
     time_of_day: _t("At time of day"),
+    variants: _t("Variants"),
 };
 
 const KEY_HELPS = {
@@ -62,6 +63,7 @@ const KEY_HELPS = {
     duration: _t('How long to wait, e.g. {"days": 3}; keys minutes, hours, days, weeks, combinable.'),
     until: _t("The date or datetime to wait until, e.g. {{lead.date_deadline}}."),
     time_of_day: _t("Resume at this local time (HH:MM, the run-as user's time zone), e.g. 09:00."),
+    variants: _t('Each variant\'s name and weight, the weights summing to 100, e.g. {"A": 50, "B": 50}.'),
 };
 
 /** The help of ``key`` in the config of ``actionType``, or "". */
