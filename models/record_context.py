@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from odoo import fields
 from odoo.exceptions import AccessError
 
+from ..engine import domains
 from ..engine.events import CONTEXT_NAMES, ENTITY_MODELS
 from ..engine.masking import Masked, mask_value
 
@@ -137,14 +138,18 @@ class RecordContext(Mapping):
         return None if value is False else value
 
 
-def masked_fields(record):
-    """The fields of ``record``'s model that its environment's user sees masked (see
-    res.company's workflow masking settings)."""
-    env = record.env
+def _masked_pairs(env):
+    """The ``(model, field)`` pairs that ``env``'s user sees masked."""
     fields_masked, unmasking_groups = env.company._workflow_masking()
     if not fields_masked or unmasking_groups & set(env.user.sudo().groups_id.ids):
         return frozenset()
-    return frozenset(name for model, name in fields_masked if model == record._name)
+    return frozenset(fields_masked)
+
+
+def masked_fields(record):
+    """The fields of ``record``'s model that its environment's user sees masked (see
+    res.company's workflow masking settings)."""
+    return frozenset(name for model, name in _masked_pairs(record.env) if model == record._name)
 
 
 def shown_value(record, name, value):
@@ -190,3 +195,55 @@ def build_context(record, event_keys, company=None, memoize=False, journal=None)
         if model == record._name:
             names[entity_type] = view
     return ChainMap(names, view)
+
+
+def fields_metadata(env, model_name):
+    """The fields of ``model_name`` as engine.domains reads them, those ``env``'s user may
+    read only (as RecordContext shows them); company-dependent ones count as not stored."""
+    if model_name not in env:
+        return {}
+    metadata = {}
+    for name, field in env[model_name]._fields.items():
+        if field.type in SKIPPED_TYPES or not field.is_accessible(env):
+            continue
+        metadata[name] = {
+            "type": field.type,
+            "relation": field.comodel_name if field.relational else None,
+            "store": bool(field.store and field.column_type and not field.company_dependent),
+            "translate": bool(field.translate),
+            "selection": list(field.get_values(env)) if field.type == "selection" else None,
+        }
+    return metadata
+
+
+def condition_domain(model, dsl, company=None, event_keys=()):
+    """``(domain, residual)`` of the condition ``dsl`` on records of ``model`` (a recordset, its
+    environment the user the condition is seen by): every record the condition holds for
+    is in the domain, and a record of the domain passes when ``residual`` (None: always)
+    holds on its build_context. ``user``, ``company`` and ``today`` are the constants
+    build_context would give; ``event_keys`` the names of an event's payload, if any."""
+    env = model.env
+    cache = {}
+
+    def fields_of(model_name):
+        if model_name not in cache:
+            cache[model_name] = fields_metadata(env, model_name)
+        return cache[model_name]
+
+    constants = {
+        "user": RecordContext(env.user),
+        "company": RecordContext(company or env.company),
+        "today": fields.Date.context_today(model.with_context(tz=env.user.tz)),
+    }
+    roots = ["record", *(entity for entity, name in ENTITY_MODELS.items() if name == model._name)]
+    return domains.to_domain(
+        dsl,
+        model._name,
+        fields_of,
+        field_name=field_name,
+        roots=roots,
+        constants=constants,
+        masked=_masked_pairs(env),
+        named_by_text=NAMED_BY_TEXT,
+        event_keys=[key for key in event_keys if key not in CONTEXT_NAMES],
+    )
