@@ -2,7 +2,7 @@
 searching the domain, then keeping the records whose residual holds, finds exactly the
 records the condition holds for in Python."""
 
-from datetime import date
+from datetime import date, datetime
 
 from hypothesis import HealthCheck, given, settings, strategies
 
@@ -15,6 +15,10 @@ TEXTS = ["", "Alpha", "alpha", "ALPHA beta", "50%", "a_b", "back\\slash", "beta"
 LOGINS = ["wf_domains_ann", "wf_domains_bob"]
 TAGS = ["Hot", "cold"]
 DAYS = [date(2024, 1, 1), date(2024, 6, 15), date(2024, 12, 31)]
+MOMENTS = [
+    datetime(2024, 6, 15, 0, 0), datetime(2024, 6, 15, 23, 30),
+    datetime(2024, 6, 16, 10, 0), datetime(2024, 12, 31, 3, 0),
+]
 
 
 SCALAR_OPERATORS = [operator for operator in conditions.OPERATORS if operator not in ("in", "not_in")]
@@ -42,6 +46,7 @@ FIELD_VALUES = {
     "probability": numbers,
     "priority": strategies.sampled_from(["0", "1", "2", "3"]),
     "date_deadline": days,
+    "date_closed": days | strategies.sampled_from(["2024-06-15T23:30:00", "2024-06-16T01:30:00+02:00"]),
     "active": strategies.booleans(),
     "user_id": strategies.sampled_from(LOGINS) | strategies.integers(1, 10),
     "tag_ids": strategies.sampled_from(TAGS),
@@ -88,6 +93,7 @@ class TestConditionDomains(TransactionCase):
                 "probability": [0, 10, 50, 100][(index // 2) % 4],
                 "priority": ["0", "1", "2", "3"][index % 4],
                 "date_deadline": [False, *DAYS][(index // 3) % 4],
+                "date_closed": [False, *MOMENTS][(index // 2) % 5],
                 "user_id": [False, *users.ids][index % 3],
                 "tag_ids": [[], tags[:1].ids, tags.ids][(index // 4) % 3],
                 "active": index % 7 != 0,
@@ -95,6 +101,13 @@ class TestConditionDomains(TransactionCase):
         cls.leads = cls.env["crm.lead"].with_context(active_test=False).create(rows)
         # '' and null told apart: Odoo stores '' for an empty string.
         cls.leads[1].referred = ""
+        # Nulls where the ORM writes none: numbers then read as 0, booleans as False.
+        cls.env.cr.execute(
+            "UPDATE crm_lead SET color = NULL, expected_revenue = NULL, probability = NULL, active = NULL"
+            " WHERE id IN %s",
+            [tuple(cls.leads[2::5].ids)],
+        )
+        cls.leads.invalidate_recordset()
 
     def matching(self, tree):
         domain, residual = condition_domain(self.env["crm.lead"], tree)
@@ -121,6 +134,10 @@ class TestConditionDomains(TransactionCase):
             leaf("amount", "lt", 1000),
             {"not": leaf("date_deadline", "gte", "2024-06-15")},
             leaf("active", "eq", False),
+            leaf("color", "eq", 0),
+            {"not": leaf("amount", "gt", 0)},
+            leaf("date_closed", "eq", "2024-06-15"),
+            leaf("date_closed", "lte", "2024-06-15T23:30:00"),
             {"and": [leaf("tag_ids", "contains", "Hot"), leaf("color", "ne", 3)]},
         ]:
             kept, _residual = self.matching(tree)
