@@ -4,7 +4,7 @@
 condition holds for is in ``domain``, and on the records of ``domain`` the condition holds
 exactly when ``residual`` does (a condition of the same DSL, None when the domain is exact).
 Nothing here imports Odoo: the caller hands in the models' fields as plain metadata,
-``fields_of(model) -> {name: {"type", "relation", "store", "translate", "selection"}}``.
+``fields_of(model) -> {name: {"type", "relation", "store", "translate", "selection", ...}}``.
 
 Semantics are those of ``engine.conditions`` on ``build_context`` of the record:
 
@@ -18,7 +18,8 @@ Semantics are those of ``engine.conditions`` on ``build_context`` of the record:
   are told apart. Ordering (collations differ from code points) and ``icontains`` (casefold
   differs from ``ilike``) stay residual. A selection field with known keys compiles every
   operator exactly (the keys for which the test holds).
-- Numbers compare numerically (integral values for floats, whose columns round), booleans
+- Numbers compare numerically (for a float with digits, values of its scale; monetary:
+  integral values, as columns round what they get), booleans
   only equal booleans (every operator, by enumeration), dates and datetimes as
   ``conditions`` does (ISO strings parsed; a date against a datetime on its day; an aware
   datetime in UTC). A value of a type no record value can match gives a constant.
@@ -150,15 +151,26 @@ def _char_leaf(name, operator, expected, negate):
     return _or(empty_part, _and([(name, "!=", False)], core))
 
 
-def _number_core(name, field_type, operator, expected, negate):
+def _kept_by_column(value, field_type, digits):
+    """Whether a domain's number reaches SQL unchanged: a float column with digits rounds
+    it to its scale, a monetary one to its currency's (counted here as any fraction)."""
+    if value == int(value):
+        return True
+    if field_type == "float":
+        return not digits or round(value, digits[1]) == value
+    return False
+
+
+def _number_core(name, meta, operator, expected, negate):
     """Domain exact on all records, nulls read as 0 as Odoo does (and its domains do)."""
     test = _test(operator, expected, negate)
+    field_type, digits = meta["type"], meta.get("digits")
     integral = field_type == "integer"
     if operator in ("in", "not_in"):
         options = [option for option in expected if _is_number(option) and math.isfinite(option)]
         if integral:
             options = [int(option) for option in options if option == int(option)]
-        elif any(option != int(option) for option in options):
+        elif not all(_kept_by_column(option, field_type, digits) for option in options):
             raise _Residual()
         positive = (operator == "in") != negate
         if not options:
@@ -168,7 +180,10 @@ def _number_core(name, field_type, operator, expected, negate):
         return _constant(test(0))
     if expected != int(expected):
         if not integral:
-            raise _Residual()
+            if not _kept_by_column(expected, field_type, digits) or abs(expected) >= 2**53:
+                raise _Residual()
+            return [(name, _negated_order(operator, negate) if operator in _ORDER else
+                     ("=" if (operator == "eq") != negate else "!="), expected)]
         if operator in ("eq", "ne"):
             return _constant(test(0))
         # x > 2.5 is x > 2 and x < 2.5 is x < 3 for integers (likewise >=, <=).
@@ -377,10 +392,14 @@ class _Compiler:
                 [(name, "any", inner)],
             )
         if field_type in _NUMBER_TYPES:
-            return _number_core(name, field_type, operator, expected, negate)
+            return _number_core(name, meta, operator, expected, negate)
         if field_type == "boolean":
             return _boolean_leaf(name, operator, expected, negate)
         if field_type in _CHAR_TYPES:
+            texts = expected if isinstance(expected, list) else [expected]
+            longest = max((len(text) for text in texts if isinstance(text, str)), default=0)
+            if meta.get("size") and 2 * longest + 1 > meta["size"]:
+                raise _Residual()  # Odoo cuts values (and =like patterns) to the size
             return _char_leaf(name, operator, expected, negate)
         if field_type not in _NULLABLE_TYPES:
             raise _Residual()
@@ -417,7 +436,8 @@ def to_domain(
     """``(domain, residual)`` for the condition ``dsl`` on records of ``model``.
 
     ``fields_of(model)`` gives a model's fields as ``{name: {"type", "relation", "store",
-    "translate", "selection"}}`` (selection: the list of keys); ``field_name(model, name)``
+    "translate", "selection", "size", "digits"}}`` (selection: the list of keys; size of a
+    char, digits ``(precision, scale)`` of a float, if any); ``field_name(model, name)``
     the field a name stands for (aliases); ``roots`` the names the record goes by
     (``record``, ``lead``...); ``constants`` the values of ``user``, ``company``, ``today``;
     ``masked`` the ``(model, field)`` pairs masked for the user; ``named_by_text`` the

@@ -212,6 +212,8 @@ def fields_metadata(env, model_name):
             "store": bool(field.store and field.column_type and not field.company_dependent),
             "translate": bool(field.translate),
             "selection": list(field.get_values(env)) if field.type == "selection" else None,
+            "size": getattr(field, "size", None),
+            "digits": field.get_digits(env) if field.type == "float" else None,
         }
     return metadata
 

@@ -15,6 +15,9 @@ FIELDS = {
         "translated": {"type": "char", "translate": True},
         "color": {"type": "integer"},
         "revenue": {"type": "monetary"},
+        "ratio": {"type": "float", "digits": (16, 2)},
+        "score": {"type": "float"},
+        "code": {"type": "char", "size": 5},
         "active": {"type": "boolean"},
         "priority": {"type": "selection", "selection": ["0", "1", "2", "3"]},
         "deadline": {"type": "date"},
@@ -91,6 +94,15 @@ def test_numbers_follow_odoo_zero_for_null():
     assert compiled(leaf("color", "eq", 2.5))[0] == FALSE_DOMAIN
     # A float column rounds: non-integral values stay residual.
     assert compiled(leaf("revenue", "lte", 2.5)) == ([], leaf("revenue", "lte", 2.5))
+    assert compiled(leaf("ratio", "lte", 2.125)) == ([], leaf("ratio", "lte", 2.125))
+    assert compiled(leaf("ratio", "gt", 2.25)) == ([("ratio", ">", 2.25)], None)
+    assert compiled({"not": leaf("score", "eq", 0.1)}) == ([("score", "!=", 0.1)], None)
+    assert compiled(leaf("score", "in", [0.1, 2])) == ([("score", "in", [0.1, 2])], None)
+
+
+def test_sized_char_values_that_odoo_would_cut_stay_residual():
+    assert compiled(leaf("code", "eq", "ab"))[1] is None
+    assert compiled(leaf("code", "startswith", "abc")) == ([], leaf("code", "startswith", "abc"))
     # Bools and strings never equal numbers.
     assert compiled(leaf("color", "eq", True))[0] == FALSE_DOMAIN
     assert compiled(leaf("color", "ne", "1"))[0] == TRUE_DOMAIN
