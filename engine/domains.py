@@ -23,7 +23,9 @@ Semantics are those of ``engine.conditions`` on ``build_context`` of the record:
   only equal booleans (every operator, by enumeration), dates and datetimes as
   ``conditions`` does (ISO strings parsed; a date against a datetime on its day; an aware
   datetime in UTC). A value of a type no record value can match gives a constant.
-- A many2one compiles against ids; ``rel.field`` paths become ``(rel, 'any', ...)``.
+- A many2one compiles against ids; ``rel.field`` paths become ``(rel, 'any', ...)``, with
+  ``(rel, 'not any', [])`` when the test holds on null (no related record, or one the
+  user may not read).
 - Residual (kept for Python, ``[]`` or a superset in the domain): relations compared by
   display name, x2many fields (lists of names), fields named by text (``stage``), masked,
   non-stored, translated, unknown fields and event keys.
@@ -387,8 +389,10 @@ class _Compiler:
                 if negate:
                     raise _Residual() from None
                 raise _Residual([(name, "any", residual.superset)]) from None
+            # (rel, 'not any', []): no related record, or one the user may not read (its
+            # fields then read as null, as Odoo's `any` leaves it out under record rules).
             return _or(
-                [(name, "=", False)] if holds_on_null else FALSE_DOMAIN,
+                [(name, "not any", [])] if holds_on_null else FALSE_DOMAIN,
                 [(name, "any", inner)],
             )
         if field_type in _NUMBER_TYPES:

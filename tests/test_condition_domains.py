@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from hypothesis import HealthCheck, given, settings, strategies
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..engine import conditions
 from ..models.record_context import build_context, condition_domain
@@ -109,17 +109,43 @@ class TestConditionDomains(TransactionCase):
         )
         cls.leads.invalidate_recordset()
 
-    def matching(self, tree):
-        domain, residual = condition_domain(self.env["crm.lead"], tree)
-        Lead = self.env["crm.lead"].with_context(active_test=False)
-        found = Lead.search(["&", ("id", "in", self.leads.ids), *domain] if domain else [("id", "in", self.leads.ids)])
+    def matching(self, tree, leads=None):
+        leads = self.leads if leads is None else leads
+        Lead = leads.browse().with_context(active_test=False)
+        domain, residual = condition_domain(Lead, tree)
+        found = Lead.search(["&", ("id", "in", leads.ids), *domain] if domain else [("id", "in", leads.ids)])
         check = conditions.compile(residual)
         kept = {lead.id for lead in found if check(build_context(lead, {}, memoize=True))}
         return kept, residual
 
-    def expected(self, tree):
+    def expected(self, tree, leads=None):
         holds = conditions.compile(tree)
-        return {lead.id for lead in self.leads if holds(build_context(lead, {}, memoize=True))}
+        leads = self.leads if leads is None else leads
+        return {lead.id for lead in leads if holds(build_context(lead, {}, memoize=True))}
+
+    def test_related_records_the_user_may_not_read(self):
+        other = self.env["res.company"].create({"name": "wf_domains other company"})
+        hidden = self.env["res.partner"].create({"name": "Hidden"})
+        lead = self.env["crm.lead"].create({"name": "wf_domains hidden partner", "partner_id": hidden.id})
+        lead.company_id = False
+        hidden.company_id = other  # now out of the salesman's reach
+        user = new_test_user(
+            self.env, login="wf_domains_sales", groups="sales_team.group_sale_salesman_all_leads",
+            company_id=self.env.company.id, company_ids=[self.env.company.id],
+        )
+        leads = (self.leads | lead).with_user(user).with_context(active_test=False)
+        self.assertEqual(leads.search([("id", "in", leads.ids)]), leads)
+        self.assertIsNone(build_context(leads.browse(lead.id), {})["partner_id"].get("name"))
+        for tree in [
+            leaf("partner_id.name", "eq", "Hidden"),
+            {"not": leaf("partner_id.name", "eq", "Hidden")},
+            leaf("partner_id.name", "eq", None),
+            {"not": leaf("partner_id.name", "contains", "x")},
+        ]:
+            kept, residual = self.matching(tree, leads)
+            self.assertIsNone(residual)
+            self.assertEqual(kept, self.expected(tree, leads), tree)
+        self.assertIn(lead.id, self.matching(leaf("partner_id.name", "eq", None), leads)[0])
 
     def test_examples(self):
         self.assertEqual(self.leads[1].referred, "")
