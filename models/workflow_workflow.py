@@ -10,13 +10,12 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import actions as action_schemas
 from ..engine import conditions as dsl
-from ..engine import definition, jsondoc, splits
+from ..engine import definition, jsondoc, splits, templates
 from ..engine.events import ENTITY_MODELS, EVENT_TYPES, reserved_payload_keys, workflow_model_problem
 from ..engine.exceptions import ConfigError, TemplateError
 from ..exceptions import IdempotencyConflict, InvalidDefinition, RunCapabilityError
 from ..groups import ADMIN_GROUP, MANAGER_GROUP
 from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context
-from .workflow_action import UNAVAILABLE_TYPES
 
 STATISTICS_DAYS = 30
 """The recent window of the run statistics shown on a workflow."""
@@ -300,6 +299,28 @@ class WorkflowWorkflow(models.Model):
                         "actions[%(index)s]: a wait needs the queued execution mode (workflow '%(workflow)s', "
                         "action '%(action)s').", index=index, workflow=workflow.name, action=action.name,
                     ))
+                if definition.waits_for_a_sub_workflow(action.action_type, action.config):
+                    raise ValidationError(self.env._(
+                        "actions[%(index)s].config.wait: waiting for a sub-workflow needs the queued execution "
+                        "mode (workflow '%(workflow)s', action '%(action)s').",
+                        index=index, workflow=workflow.name, action=action.name,
+                    ))
+
+    @api.constrains("action_ids")
+    def _check_step_order(self):
+        """Refuse an action that reads a step (steps.<key>) that does not run before it, naming
+        the path, as a definition document is refused (engine.definition)."""
+        for workflow in self:
+            actions = workflow.with_context(active_test=False).action_ids
+            errors = definition.step_reference_errors([
+                {"key": action.key or None, "ordering": action.ordering, "config": action.config,
+                 "conditions": action.conditions}
+                for action in actions
+            ])
+            if errors:
+                raise ValidationError(self.env._("Invalid step order:\n%s", "\n".join(
+                    f"{error['path']}: {error['message']}" for error in errors
+                )))
 
     @api.constrains("queue_backend")
     def _check_queue_backend(self):
@@ -585,6 +606,37 @@ class WorkflowWorkflow(models.Model):
                     user=user.name, problem=problem,
                 ))
 
+    def _find_sub_workflow(self, reference):
+        """The workflow that a run_workflow action of this workflow names by ``reference`` (an id,
+        or the exact name of a workflow of this workflow's company), or an empty recordset."""
+        workflows = self.env["workflow.workflow"].sudo()
+        if isinstance(reference, bool) or not isinstance(reference, (int, str)) or not reference:
+            return workflows
+        if isinstance(reference, int):
+            return workflows.search([("id", "=", reference)], limit=1)
+        return workflows.search([("name", "=", reference), ("company_id", "in", [self.company_id.id, False])],
+                                order="company_id, id", limit=1)
+
+    def _sub_workflow_problem(self, reference, user):
+        """Why a run_workflow action of this workflow may not start the workflow ``reference``
+        (a workflow, its id or its name) for ``user`` (the one who saves, or the run-as user at
+        run time), or None: a template is decided at run time."""
+        workflow = reference if isinstance(reference, models.BaseModel) else None
+        if workflow is None:
+            if isinstance(reference, str) and templates.is_template(reference):
+                return None
+            workflow = self._find_sub_workflow(reference)
+        if not workflow:
+            return f"no workflow {reference!r} in the company"
+        if workflow.company_id and workflow.company_id != self.company_id:
+            return f"the workflow {workflow.name!r} belongs to another company ({workflow.company_id.name})"
+        if user and not user._is_superuser():
+            for action in workflow.sudo().action_ids:
+                problem = action._capability_problem(user)
+                if problem:
+                    return f"{user.name} may not run the workflow {workflow.name!r}: {problem}"
+        return None
+
     def _acting_records(self, records, user=None, company=None):
         """``records`` as the run-as user (or ``user``) sees them, in ``company``: by default the
         workflow's, else that of the records (of one company), else the current one. The one way
@@ -697,13 +749,17 @@ class WorkflowWorkflow(models.Model):
         if document.get("queue_backend") == "queue_job" and "queue.job" not in self.env:
             errors.append(definition.DefinitionError("the queue_job module is not installed", "queue_backend"))
         actions = document.get("actions")
+        company = self.env["res.company"].browse(company_id) if definition.is_record_id(company_id) else (
+            self.env.company if "company_id" not in document else self.env["res.company"]
+        )
         for index, action in enumerate(actions if isinstance(actions, list) else []):
-            # An action type that is no string (an object, a list) is reported by definition.validate.
-            action_type = action.get("action_type") if isinstance(action, dict) else None
-            if isinstance(action_type, str) and action_type in UNAVAILABLE_TYPES:
-                errors.append(definition.DefinitionError(
-                    f"{action_type} is not available yet", f"actions[{index}].action_type"
-                ))
+            config = action.get("config") if isinstance(action, dict) else None
+            if action.get("action_type") == "run_workflow" and isinstance(config, dict):
+                problem = self.new({"company_id": company.id})._sub_workflow_problem(
+                    config.get("workflow"), None if self.env.su else self.env.user
+                )
+                if problem:
+                    errors.append(definition.DefinitionError(problem, f"actions[{index}].config.workflow"))
         return [error.to_dict() for error in errors] + self.env["workflow.trigger"]._document_errors(
             document.get("triggers")
         )

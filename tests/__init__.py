@@ -17,3 +17,4 @@ from . import test_rest_waits
 from . import test_workflow_date_triggers
 from . import test_workflow_steps
 from . import test_rest_steps
+from . import test_workflow_sub
