@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import actions as action_schemas
 from ..engine import conditions as dsl
-from ..engine import definition, jsondoc, splits, templates
+from ..engine import definition, jsondoc, splits, steps, templates
 from ..engine.events import ENTITY_MODELS, EVENT_TYPES, reserved_payload_keys, workflow_model_problem
 from ..engine.exceptions import ConfigError, TemplateError
 from ..exceptions import IdempotencyConflict, InvalidDefinition, RunCapabilityError
@@ -610,10 +610,10 @@ class WorkflowWorkflow(models.Model):
         """The workflow that a run_workflow action of this workflow names by ``reference`` (an id,
         or the exact name of a workflow of this workflow's company), or an empty recordset."""
         workflows = self.env["workflow.workflow"].sudo()
-        if isinstance(reference, bool) or not isinstance(reference, (int, str)) or not reference:
-            return workflows
-        if isinstance(reference, int):
+        if definition.is_record_id(reference):
             return workflows.search([("id", "=", reference)], limit=1)
+        if not isinstance(reference, str) or not reference.strip():
+            return workflows
         return workflows.search([("name", "=", reference), ("company_id", "in", [self.company_id.id, False])],
                                 order="company_id, id", limit=1)
 
@@ -623,7 +623,10 @@ class WorkflowWorkflow(models.Model):
         run time), or None: a template is decided at run time."""
         workflow = reference if isinstance(reference, models.BaseModel) else None
         if workflow is None:
-            if isinstance(reference, str) and templates.is_template(reference):
+            # A reference of the wrong kind is the config's schema to refuse; a template is run time's.
+            if not (definition.is_record_id(reference) or isinstance(reference, str) and reference.strip()):
+                return None
+            if templates.is_template(reference):
                 return None
             workflow = self._find_sub_workflow(reference)
         if not workflow:
@@ -753,8 +756,11 @@ class WorkflowWorkflow(models.Model):
             self.env.company if "company_id" not in document else self.env["res.company"]
         )
         for index, action in enumerate(actions if isinstance(actions, list) else []):
-            config = action.get("config") if isinstance(action, dict) else None
-            if action.get("action_type") == "run_workflow" and isinstance(config, dict):
+            # An action that is no object is reported by definition.validate.
+            if not isinstance(action, dict) or not isinstance(action.get("config"), dict):
+                continue
+            config = action["config"]
+            if action.get("action_type") == "run_workflow":
                 problem = self.new({"company_id": company.id})._sub_workflow_problem(
                     config.get("workflow"), None if self.env.su else self.env.user
                 )
@@ -832,10 +838,26 @@ class WorkflowWorkflow(models.Model):
             "trigger_name": explained.display_name,
             "conditions": explained.conditions or None,
             "explanation": dict(explanation.to_dict(), summary=explanation.summary()),
-            "actions": [
-                self._dry_run_action(action, context, acting_record.env.company) for action in self.action_ids
-            ],
+            "actions": self._dry_run_actions(acting_record, context),
         })
+
+    def _dry_run_actions(self, record, context):
+        """What each action would do in a dry run on ``record`` (as the run-as user sees it) in
+        ``context``, in order (see _dry_run_action); the steps that a dry run can know (a split's
+        variant) are known to the actions after them, the others only at run time."""
+        known = {}
+        outcomes = []
+        for action in self.action_ids:
+            outcome = self._dry_run_action(action, context.new_child({steps.STEPS_NAME: dict(known)}),
+                                           record.env.company, known)
+            if action.action_type == "split" and isinstance((action.config or {}).get("variants"), dict):
+                # As _execute_split chooses it: the workflow, the record.
+                variant = splits.choose_variant(action.config["variants"], self.id, f"{record._name},{record.id}")
+                outcome["variant"] = variant
+                if action.key and outcome.get("condition", {}).get("holds") is not False:
+                    known.update(steps.step_context([(action.key, "success", {"variant": variant})]))
+            outcomes.append(outcome)
+        return outcomes
 
     @api.model
     def get_condition_builder_info(self, event_type=False, entity_type=False):
@@ -935,11 +957,37 @@ class WorkflowWorkflow(models.Model):
         return res_model
 
     @api.model
-    def _dry_run_action(self, action, context, company):
+    def _dry_run_action(self, action, context, company, known_steps=None):
         """What ``action`` would receive in ``context`` in a run of ``company`` (a webhook: with
         the company's secrets, masked): its rendered config, and why it would fail before doing
-        anything (a placeholder that does not render, a bad rendered value)."""
+        anything (a placeholder that does not render, a bad rendered value). With conditions,
+        ``condition``: whether they hold now (``holds``, None when they read a step that only a
+        run knows) and their ``summary``. ``known_at_run_time``: the config paths whose strings
+        read such a step (of ``known_steps``, the steps a dry run knows, none by default), shown
+        as steps.KNOWN_AT_RUN_TIME instead of rendered."""
         outcome = {"id": action.id, "name": action.name, "action_type": action.action_type}
+        known = set(known_steps or ())
+        if action.conditions:
+            unknown = sorted({
+                reference.key or steps.STEPS_NAME for reference in steps.references(None, action.conditions)
+                if reference.key not in known
+            })
+            if unknown:
+                outcome["condition"] = {"holds": None, "summary": self.env._(
+                    "known at run time: the conditions read %s", ", ".join(f"steps.{key}" for key in unknown)
+                )}
+            else:
+                explanation = dsl.explain(action.conditions, context)
+                outcome["condition"] = {"holds": explanation.result, "summary": explanation.summary()}
+        config = action.config or {}
+        try:
+            pending = steps.run_time_paths(config, known)
+        except TemplateError as exc:
+            return dict(outcome, error=str(exc))
+        if pending:
+            outcome["known_at_run_time"] = [f"config.{path}" for path in pending]
+            action = action.new({"action_type": action.action_type,
+                                 "config": steps.with_run_time_values(config, pending)})
         try:
             rendered, secrets = action._render_config(context, company)
         except TemplateError as exc:
@@ -948,5 +996,8 @@ class WorkflowWorkflow(models.Model):
         try:
             action_schemas.check_rendered(action.action_type, rendered)
         except ConfigError as exc:
-            outcome["error"] = jsondoc.mask(str(exc), secrets)
+            # A value known only at run time is checked then.
+            if not (pending and exc.path and exc.path.removeprefix("config.").split(".")[0] in
+                    {path.split(".")[0].split("[")[0] for path in pending}):
+                outcome["error"] = jsondoc.mask(str(exc), secrets)
         return outcome

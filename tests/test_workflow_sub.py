@@ -2,6 +2,7 @@ from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
+from ..engine import splits
 from ..exceptions import InvalidDefinition
 from .common import QueueCase
 
@@ -184,3 +185,36 @@ class TestWorkflowSub(QueueCase):
                                   action("Note", "add_note", {"note": "{{steps.enrich.output.new_value}}"}, 2))
         with self.assertRaisesRegex(ValidationError, r"actions\[1\]\.config\.note: steps\.enrich is not an earlier"):
             workflow.action_ids[0].write({"ordering": 3})
+
+
+@tagged("post_install", "-at_install")
+class TestWorkflowDryRunSteps(QueueCase):
+    """What a dry run shows of conditional actions, splits and steps known only at run time (#14)."""
+
+    def test_a_dry_run_shows_conditions_variants_and_the_steps_known_at_run_time(self):
+        lead = self.env["crm.lead"].create({"name": "Dry lead", "type": "lead", "probability": 10})
+        variants = {"A": 50, "B": 50}
+        workflow = self.Workflow.with_user(self.manager).create({"name": "Dry", "action_ids": [
+            action("Split", "split", {"variants": variants}, 1, key="ab"),
+            action("Raise", "update_field", RAISE, 2, key="raise"),
+            action("Cold", "add_note", {"note": "cold"}, 3,
+                   conditions={"field": "probability", "operator": "gte", "value": 50}),
+            action("Branch", "add_note", {"note": "variant {{steps.ab.output.variant}}"}, 4,
+                   conditions={"field": "steps.ab.output.variant", "operator": "in", "value": ["A", "B"]}),
+            action("Later", "update_field", {"field": "probability", "value": "{{steps.raise.output.new_value}}"}, 5,
+                   conditions={"field": "steps.raise.state", "operator": "eq", "value": "success"}),
+        ]})
+        split, raise_, cold, branch, later = workflow.with_user(self.user).dry_run("crm.lead", lead.id)["actions"]
+        variant = splits.choose_variant(variants, workflow.id, f"crm.lead,{lead.id}")
+        self.assertEqual(split["variant"], variant)
+        self.assertNotIn("condition", raise_)
+        self.assertEqual(cold["condition"]["holds"], False)
+        self.assertIn("probability gte 50", cold["condition"]["summary"])
+        self.assertEqual(branch["condition"]["holds"], True)
+        self.assertEqual(branch["input"], {"note": f"variant {variant}"})
+        self.assertNotIn("known_at_run_time", branch)
+        self.assertIsNone(later["condition"]["holds"])
+        self.assertIn("steps.raise", later["condition"]["summary"])
+        self.assertEqual(later["known_at_run_time"], ["config.value"])
+        self.assertEqual(later["input"]["value"], "(known at run time)")
+        self.assertNotIn("error", later)
