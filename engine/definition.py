@@ -235,7 +235,8 @@ def _trigger_errors(trigger, path):
     return errors + _conditions_errors(trigger.get("conditions"), _join(path, "conditions"))
 
 
-def _waits_for_a_sub_workflow(action_type, config):
+def waits_for_a_sub_workflow(action_type, config):
+    """Whether a ``action_type`` action with ``config`` waits for the sub-workflow it starts."""
     wait = config.get("wait") if action_type == "run_workflow" and isinstance(config, dict) else None
     # A templated wait may come out true: it is refused where a true one is.
     return wait is True or templates.is_template(wait)
@@ -259,7 +260,7 @@ def _action_errors(action, path, immediate):
     except WorkflowError as exc:
         errors.append(_located(exc, path))
     # Waiting ends the transaction's part of the run: only a queued run can be taken up again.
-    if immediate and _waits_for_a_sub_workflow(action_type, config):
+    if immediate and waits_for_a_sub_workflow(action_type, config):
         errors.append(_shape_error(
             "waiting for a sub-workflow needs the queued execution mode", _join(path, "config.wait")
         ))
@@ -298,11 +299,17 @@ class _StepOrder:
             errors.append(steps.StepError(
                 f"step key {key!r} is already the key of actions[{self.holder[key]}]", _join(path, "key")
             ).to_dict())
+        return errors + self.reference_errors(action, index, path)
+
+    def reference_errors(self, action, index, path):
+        """Errors of the steps that ``action`` (document ``index``) reads: each must be an
+        earlier step."""
         try:
             found = steps.references(action.get("config"), action.get("conditions"))
         except TemplateError:
             # The template's error is validate_config's to report; what it reads is looked at once it parses.
             found = steps.references(None, action.get("conditions"))
+        errors = []
         for reference in found:
             errors += self._reference_errors(reference, index, path)
         return errors
@@ -319,6 +326,18 @@ class _StepOrder:
                 f"{steps.STEPS_NAME}.{reference.key} is not an earlier step", where
             ).to_dict()]
         return []
+
+
+def step_reference_errors(actions):
+    """The errors of the steps that ``actions`` (a definition's actions, as dicts with
+    ``key``, ``ordering``, ``config`` and ``conditions``) read, each naming its path
+    (``actions[3].config.value``): a step read must be an earlier one. What a form or an
+    RPC save checks of step order; a document's validate checks the keys too."""
+    step_order = _StepOrder(actions)
+    return [
+        error for index, action in enumerate(actions)
+        for error in step_order.reference_errors(action, index, f"actions[{index}]")
+    ]
 
 
 def validate(document):

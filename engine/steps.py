@@ -101,3 +101,31 @@ def step_context(step_results):
         for key, state, output in step_results
         if key is not None
     }
+
+
+KNOWN_AT_RUN_TIME = "(known at run time)"
+"""What a dry run shows for a config string that reads a step whose output only a run knows."""
+
+
+def run_time_paths(config, known_keys=()):
+    """The paths (``value``, ``body.lead``, as engine.templates names them) of the strings of
+    ``config`` that read a step not in ``known_keys`` (or ``steps`` whole), in order, each
+    once: a dry run cannot render them. Raise TemplateError for a string that does not parse."""
+    known = set(known_keys)
+    return list(dict.fromkeys(path for path, key in templates.lookups(config, STEPS_NAME) if key not in known))
+
+
+def with_run_time_values(config, paths):
+    """``config`` with its strings at ``paths`` (see run_time_paths) replaced by KNOWN_AT_RUN_TIME."""
+    wanted = set(paths)
+
+    def replaced(value, path):
+        if isinstance(value, str):
+            return KNOWN_AT_RUN_TIME if (path or templates.ROOT_PATH) in wanted else value
+        if isinstance(value, dict):
+            return {key: replaced(item, f"{path}.{key}" if path else str(key)) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [replaced(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        return value
+
+    return replaced(config, "")

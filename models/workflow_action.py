@@ -47,8 +47,8 @@ FILTER_DOMAIN_OPERATORS = {
 
 ADMIN_ONLY_TYPES = frozenset({"call_webhook", "enqueue_export"})
 """Action types that reach outside the CRM: only Workflow Administrators may use them."""
-UNAVAILABLE_TYPES = frozenset({"run_workflow"})
-"""Action types that engine.actions describes but that cannot run yet: refused at save."""
+SUB_WORKFLOW_FAILED_STATES = frozenset({"failed", "cancelled"})
+"""The final states of a sub-workflow's run that fail the run_workflow action that started it."""
 CONTACT_PLACEHOLDER = re.compile(
     r"\{\{\s*(?:(?:lead|deal|contact|account|record)\.(?:email|email_from|partner_id\.email|owner\.email"
     r"|user_id\.email)|user\.email)\s*\}\}"
@@ -146,13 +146,13 @@ class WorkflowAction(models.Model):
     def _check_conditions(self):
         self._check_condition_field("conditions")
 
+    @api.constrains("key", "ordering", "config", "conditions")
+    def _check_step_order(self):
+        self.workflow_id._check_step_order()
+
     @api.constrains("action_type", "config")
     def _check_config(self):
         for action in self:
-            if action.action_type in UNAVAILABLE_TYPES:
-                raise ValidationError(self.env._(
-                    "Action '%(name)s': %(type)s is not available yet.", name=action.name, type=action.action_type,
-                ))
             try:
                 schemas.validate_config(action.action_type, action.config or {})
             except WorkflowError as exc:
@@ -160,6 +160,17 @@ class WorkflowAction(models.Model):
                     self.env._("Invalid configuration of action '%(name)s': %(error)s",
                       name=action.name, error=exc)
                 ) from exc
+
+    @api.constrains("action_type", "config", "workflow_id")
+    def _check_sub_workflow(self):
+        for action in self.filtered(lambda action: action.action_type == "run_workflow" and action.workflow_id):
+            reference = (action.config or {}).get("workflow") if isinstance(action.config, dict) else None
+            problem = action.workflow_id._sub_workflow_problem(reference, None if self.env.su else self.env.user)
+            if problem:
+                index = list(action.workflow_id.with_context(active_test=False).action_ids).index(action)
+                raise ValidationError(self.env._(
+                    "actions[%(index)s].config.workflow: %(problem)s", index=index, problem=problem
+                ))
 
     @api.constrains("action_type", "config")
     def _check_saving_user_capability(self):
@@ -332,6 +343,33 @@ class WorkflowAction(models.Model):
         # on every run, and the later actions' conditions read it as steps.<key>.output.variant.
         variant = splits.choose_variant(config["variants"], self.workflow_id.id, f"{record._name},{record.id}")
         return {"variant": variant}
+
+    def _execute_run_workflow(self, record, config):
+        """Start the sub-workflow of ``config`` on the run's record (or the one ``record`` and
+        ``entity_type`` name) as its ``execute`` would: its triggers' conditions, its run-as
+        user, its execution mode; one level deeper in the chain (the run loop's
+        ``workflow_depth``), as a child of the run in the context's ``workflow_parent_run_id``."""
+        parent = self.env["workflow.run"].sudo().browse(self.env.context.get("workflow_parent_run_id"))
+        workflow = self.workflow_id._find_sub_workflow(config["workflow"])
+        problem = self.workflow_id._sub_workflow_problem(workflow or config["workflow"], record.env.user)
+        if problem:
+            raise ActionError(problem, path="config.workflow")
+        target = record
+        if config.get("record") not in (None, ""):
+            model = ENTITY_MODELS.get(config.get("entity_type") or "record", record._name)
+            if not model:
+                raise ActionError("this run has no record: name the record's entity_type", path="config.entity_type")
+            target = record.env[model].browse(int(config["record"])).exists()
+            if not target:
+                raise ActionError(f"{model} record {config['record']} does not exist", path="config.record")
+        if target:
+            target.check_access("read")
+        payload = config.get("payload") or {}
+        self.env["workflow.workflow"]._check_payload(payload)
+        child = self.env["workflow.run"]._start_run(
+            workflow.with_env(record.env), target, "manual", payload, parent_run_id=parent.id or False,
+        )
+        return child.sudo()._sub_workflow_output(with_steps=bool(config.get("wait")))
 
     def _execute_update_field(self, record, config):
         target = self._target_record(record, config)

@@ -87,6 +87,14 @@ class WorkflowRun(models.Model):
         help="0 for a run started by a user or an API call; n when the actions of a run at "
         "depth n-1 caused the event that started it.",
     )
+    parent_run_id = fields.Many2one(
+        "workflow.run", index=True, ondelete="set null", readonly=True,
+        help="The run whose run_workflow action started this run (a sub-workflow); empty otherwise.",
+    )
+    child_run_ids = fields.One2many(
+        "workflow.run", "parent_run_id", string="Sub-workflow Runs", readonly=True,
+        help="The runs that this run's run_workflow actions started.",
+    )
     user_id = fields.Many2one(
         "res.users", string="Run As", readonly=True,
         help="The user whose rights the actions ran with.",
@@ -249,14 +257,15 @@ class WorkflowRun(models.Model):
         return unseen, unseen_sinces
 
     @api.model
-    def _start_run(self, workflow, record, event_type, event_keys, idempotency_key=None):
-        """Evaluate the triggers of ``workflow`` against ``record`` and run its actions when one holds."""
+    def _start_run(self, workflow, record, event_type, event_keys, idempotency_key=None, **run_values):
+        """Evaluate the triggers of ``workflow`` against ``record`` and run its actions when one holds
+        (``run_values``: more values of the run, its ``parent_run_id``)."""
         acting_record = workflow._acting_records(record)
         context = build_context(acting_record, event_keys, company=acting_record.env.company)
         trigger, explanation = workflow.trigger_ids.filtered("active")._evaluate(context)
         # Stored abbreviated (engine.abbreviation): the conditions were evaluated on whole values.
         stored_explanation = abbreviate(dict(explanation.to_dict(), summary=explanation.summary()))
-        values = {"idempotency_key": idempotency_key, "explanation": stored_explanation}
+        values = {"idempotency_key": idempotency_key, "explanation": stored_explanation, **run_values}
         if not explanation.result:
             values.update(
                 state="skipped",
@@ -527,6 +536,7 @@ class WorkflowRun(models.Model):
             "state": "cancelled", "finished_at": fields.Datetime.now(), "next_attempt_at": False,
             "wait_reason": self.env._("Cancelled by %s.", self.env.user.name),
         })
+        runs.sudo()._resume_waiting_parents()
         return True
 
     def _manageable(self, states, refusal):

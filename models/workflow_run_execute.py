@@ -19,7 +19,7 @@ from ..engine.abbreviation import abbreviate
 from ..engine.exceptions import ActionError, WorkflowError
 from ..exceptions import RunCapabilityError
 from .record_context import build_context
-from .workflow_action import BATCHED_TYPES
+from .workflow_action import BATCHED_TYPES, SUB_WORKFLOW_FAILED_STATES
 from .workflow_run import RUN_LOGGER
 
 _logger = logging.getLogger(RUN_LOGGER)
@@ -61,6 +61,25 @@ class ActionSavepoints:
         if self.kept:
             release, self.kept = self.kept, None
             self.cr.execute(SQL("RELEASE SAVEPOINT %s", SQL.identifier(release)))
+
+
+def _sub_workflow_failure(action, output):
+    """Why the run_workflow ``action`` failed, its child's run having ended as ``output`` says
+    (failed or cancelled), or None."""
+    if action.action_type != "run_workflow" or not isinstance(output, dict):
+        return None
+    if output.get("state") in SUB_WORKFLOW_FAILED_STATES:
+        return f"the sub-workflow's run {output.get('uuid')} ended {output['state']}"
+    return None
+
+
+def _waits_for_its_child(action, log):
+    """Whether the run_workflow action logged as ``log`` leaves its run waiting for its child."""
+    return (
+        action.action_type == "run_workflow" and log["state"] == "success"
+        and (log.get("input") or {}).get("wait") is True
+        and (log.get("output") or {}).get("state") in runstate.ACTIVE_STATES
+    )
 
 
 def _stored_explanation(explanation):
@@ -112,10 +131,17 @@ class WorkflowRun(models.Model):
                 savepoint = contextlib.nullcontext()
             else:
                 savepoint = savepoints.action() if savepoints else record.env.cr.savepoint()
+            if action.action_type == "run_workflow":
+                # The sub-workflow's run is this run's child.
+                record = record.with_context(workflow_parent_run_id=self.id)
             with savepoint:
                 rendered, secrets = action._render_input(self, context)
                 vals["output"] = action.with_env(record.env)._execute(record, rendered)
             vals["state"] = "success"
+            failure = _sub_workflow_failure(action, vals["output"])
+            if failure:
+                # Not raised: what the child did and logged stays, the action fails.
+                vals.update(state="failed", error=failure, error_code="sub_workflow_failed")
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is logged on the run
@@ -270,6 +296,10 @@ class WorkflowRun(models.Model):
                     runs -= run
                     run._wait(log, durations[run])
                     continue
+                if _waits_for_its_child(action, log):
+                    runs -= run
+                    run._wait_for_child(log, durations[run])
+                    continue
                 states[run], stops = runstate.after_action(states[run], log["state"], action.allow_failure)
                 if not stops:
                     continue
@@ -372,6 +402,70 @@ class WorkflowRun(models.Model):
         })
         self._wake_queue()
 
+    def _wait_for_child(self, log, duration_ms):
+        """Stop this run at the run_workflow action of ``log`` until the sub-workflow's run it
+        started ends: waiting without a moment to resume (``next_attempt_at`` empty), which the
+        queue never claims; the child's end makes it due (see _resume_waiting_parents)."""
+        self.write({
+            "state": "waiting", "next_attempt_at": False, "claimed_at": False, "duration_ms": duration_ms,
+            "wait_reason": self.env._(
+                "%(action)s: waiting for the sub-workflow's run %(child)s to end.",
+                action=log["name"], child=log["output"].get("uuid"),
+            ),
+        })
+
+    def _sub_workflow_output(self, with_steps=False):
+        """The output of the run_workflow action that started this run: its ``run_id``, ``uuid``
+        and ``state``; ``with_steps``, once it ended, ``steps`` too: its steps' state and output
+        by key, as its own later actions read them (engine.steps.step_context)."""
+        self.ensure_one()
+        output = {"run_id": self.id, "uuid": self.uuid, "state": self.state}
+        if with_steps and self.state in runstate.FINAL_STATES:
+            logs = self.env["workflow.action.run"].sudo().search([("run_id", "=", self.id)], order="id")
+            output["steps"] = steps.step_context(
+                [(log.action_id.key, log.state, log.output) for log in logs if log.action_id.key]
+            )
+        return output
+
+    def _resume_waiting_parents(self):
+        """Once these runs ended, make due the parent runs waiting for them (see _wait_for_child):
+        the run_workflow action that waits gets the child's state and steps as its output, or
+        fails with the child (a failure not allowed ends the parent as failed at once)."""
+        parents = self.filtered("parent_run_id").parent_run_id.filtered(
+            lambda run: run.state == "waiting" and not run.next_attempt_at
+        )
+        if not parents:
+            return
+        ended = {run.id: run for run in self if run.state in runstate.FINAL_STATES}
+        logs = self.env["workflow.action.run"].sudo().search([
+            ("run_id", "in", parents.ids), ("action_type", "=", "run_workflow"), ("state", "=", "success"),
+        ])
+        due = self.browse()
+        for log in logs:
+            output = log.output if isinstance(log.output, dict) else {}
+            child = ended.get(output.get("run_id"))
+            if not child or output.get("state") not in runstate.ACTIVE_STATES:
+                continue
+            output = child._sub_workflow_output(with_steps=True)
+            failure = _sub_workflow_failure(log.action_id, output)
+            values = {"output": abbreviate(jsondoc.plain(output))}
+            if failure:
+                values.update(state="failed", error=failure, error_code="sub_workflow_failed")
+            log.write(values)
+            parent = log.run_id
+            if failure and not log.action_id.allow_failure:
+                actions = parent.workflow_id.action_ids
+                logged = set(parent.action_run_ids.action_id.ids)
+                later = actions[list(actions).index(log.action_id) + 1:]
+                self.env["workflow.action.run"]._insert(parent._skipped_action_runs(later, logged))
+                parent._finish("failed", error=f"{log.name}: {failure}", error_code="sub_workflow_failed")
+            else:
+                due |= parent
+        if due:
+            now = fields.Datetime.now()
+            due.write({"next_attempt_at": now, "resume_at": now, "wait_reason": False})
+            due._wake_queue()
+
     def _records_to_act_on(self):
         """The record of each of these runs (of one model), as their run-as user sees it in
         their company, by run; and the runs whose record no longer exists."""
@@ -465,3 +559,5 @@ class WorkflowRun(models.Model):
             "error_code": error_code,
             **values,
         })
+        # One look-up for all: the runs that no run_workflow action started have no parent.
+        self._resume_waiting_parents()

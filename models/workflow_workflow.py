@@ -10,13 +10,12 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import actions as action_schemas
 from ..engine import conditions as dsl
-from ..engine import definition, jsondoc, splits
+from ..engine import definition, jsondoc, splits, steps, templates
 from ..engine.events import ENTITY_MODELS, EVENT_TYPES, reserved_payload_keys, workflow_model_problem
 from ..engine.exceptions import ConfigError, TemplateError
 from ..exceptions import IdempotencyConflict, InvalidDefinition, RunCapabilityError
 from ..groups import ADMIN_GROUP, MANAGER_GROUP
 from .record_context import COMMON_ALIASES, FIELD_ALIASES, NAMED_BY_TEXT, build_context
-from .workflow_action import UNAVAILABLE_TYPES
 
 STATISTICS_DAYS = 30
 """The recent window of the run statistics shown on a workflow."""
@@ -300,6 +299,28 @@ class WorkflowWorkflow(models.Model):
                         "actions[%(index)s]: a wait needs the queued execution mode (workflow '%(workflow)s', "
                         "action '%(action)s').", index=index, workflow=workflow.name, action=action.name,
                     ))
+                if definition.waits_for_a_sub_workflow(action.action_type, action.config):
+                    raise ValidationError(self.env._(
+                        "actions[%(index)s].config.wait: waiting for a sub-workflow needs the queued execution "
+                        "mode (workflow '%(workflow)s', action '%(action)s').",
+                        index=index, workflow=workflow.name, action=action.name,
+                    ))
+
+    @api.constrains("action_ids")
+    def _check_step_order(self):
+        """Refuse an action that reads a step (steps.<key>) that does not run before it, naming
+        the path, as a definition document is refused (engine.definition)."""
+        for workflow in self:
+            actions = workflow.with_context(active_test=False).action_ids
+            errors = definition.step_reference_errors([
+                {"key": action.key or None, "ordering": action.ordering, "config": action.config,
+                 "conditions": action.conditions}
+                for action in actions
+            ])
+            if errors:
+                raise ValidationError(self.env._("Invalid step order:\n%s", "\n".join(
+                    f"{error['path']}: {error['message']}" for error in errors
+                )))
 
     @api.constrains("queue_backend")
     def _check_queue_backend(self):
@@ -585,6 +606,40 @@ class WorkflowWorkflow(models.Model):
                     user=user.name, problem=problem,
                 ))
 
+    def _find_sub_workflow(self, reference):
+        """The workflow that a run_workflow action of this workflow names by ``reference`` (an id,
+        or the exact name of a workflow of this workflow's company), or an empty recordset."""
+        workflows = self.env["workflow.workflow"].sudo()
+        if definition.is_record_id(reference):
+            return workflows.search([("id", "=", reference)], limit=1)
+        if not isinstance(reference, str) or not reference.strip():
+            return workflows
+        return workflows.search([("name", "=", reference), ("company_id", "in", [self.company_id.id, False])],
+                                order="company_id, id", limit=1)
+
+    def _sub_workflow_problem(self, reference, user):
+        """Why a run_workflow action of this workflow may not start the workflow ``reference``
+        (a workflow, its id or its name) for ``user`` (the one who saves, or the run-as user at
+        run time), or None: a template is decided at run time."""
+        workflow = reference if isinstance(reference, models.BaseModel) else None
+        if workflow is None:
+            # A reference of the wrong kind is the config's schema to refuse; a template is run time's.
+            if not (definition.is_record_id(reference) or isinstance(reference, str) and reference.strip()):
+                return None
+            if templates.is_template(reference):
+                return None
+            workflow = self._find_sub_workflow(reference)
+        if not workflow:
+            return f"no workflow {reference!r} in the company"
+        if workflow.company_id and workflow.company_id != self.company_id:
+            return f"the workflow {workflow.name!r} belongs to another company ({workflow.company_id.name})"
+        if user and not user._is_superuser():
+            for action in workflow.sudo().action_ids:
+                problem = action._capability_problem(user)
+                if problem:
+                    return f"{user.name} may not run the workflow {workflow.name!r}: {problem}"
+        return None
+
     def _acting_records(self, records, user=None, company=None):
         """``records`` as the run-as user (or ``user``) sees them, in ``company``: by default the
         workflow's, else that of the records (of one company), else the current one. The one way
@@ -697,13 +752,20 @@ class WorkflowWorkflow(models.Model):
         if document.get("queue_backend") == "queue_job" and "queue.job" not in self.env:
             errors.append(definition.DefinitionError("the queue_job module is not installed", "queue_backend"))
         actions = document.get("actions")
+        company = self.env["res.company"].browse(company_id) if definition.is_record_id(company_id) else (
+            self.env.company if "company_id" not in document else self.env["res.company"]
+        )
         for index, action in enumerate(actions if isinstance(actions, list) else []):
-            # An action type that is no string (an object, a list) is reported by definition.validate.
-            action_type = action.get("action_type") if isinstance(action, dict) else None
-            if isinstance(action_type, str) and action_type in UNAVAILABLE_TYPES:
-                errors.append(definition.DefinitionError(
-                    f"{action_type} is not available yet", f"actions[{index}].action_type"
-                ))
+            # An action that is no object is reported by definition.validate.
+            if not isinstance(action, dict) or not isinstance(action.get("config"), dict):
+                continue
+            config = action["config"]
+            if action.get("action_type") == "run_workflow":
+                problem = self.new({"company_id": company.id})._sub_workflow_problem(
+                    config.get("workflow"), None if self.env.su else self.env.user
+                )
+                if problem:
+                    errors.append(definition.DefinitionError(problem, f"actions[{index}].config.workflow"))
         return [error.to_dict() for error in errors] + self.env["workflow.trigger"]._document_errors(
             document.get("triggers")
         )
@@ -776,10 +838,26 @@ class WorkflowWorkflow(models.Model):
             "trigger_name": explained.display_name,
             "conditions": explained.conditions or None,
             "explanation": dict(explanation.to_dict(), summary=explanation.summary()),
-            "actions": [
-                self._dry_run_action(action, context, acting_record.env.company) for action in self.action_ids
-            ],
+            "actions": self._dry_run_actions(acting_record, context),
         })
+
+    def _dry_run_actions(self, record, context):
+        """What each action would do in a dry run on ``record`` (as the run-as user sees it) in
+        ``context``, in order (see _dry_run_action); the steps that a dry run can know (a split's
+        variant) are known to the actions after them, the others only at run time."""
+        known = {}
+        outcomes = []
+        for action in self.action_ids:
+            outcome = self._dry_run_action(action, context.new_child({steps.STEPS_NAME: dict(known)}),
+                                           record.env.company, known)
+            if action.action_type == "split" and isinstance((action.config or {}).get("variants"), dict):
+                # As _execute_split chooses it: the workflow, the record.
+                variant = splits.choose_variant(action.config["variants"], self.id, f"{record._name},{record.id}")
+                outcome["variant"] = variant
+                if action.key and outcome.get("condition", {}).get("holds") is not False:
+                    known.update(steps.step_context([(action.key, "success", {"variant": variant})]))
+            outcomes.append(outcome)
+        return outcomes
 
     @api.model
     def get_condition_builder_info(self, event_type=False, entity_type=False):
@@ -879,11 +957,37 @@ class WorkflowWorkflow(models.Model):
         return res_model
 
     @api.model
-    def _dry_run_action(self, action, context, company):
+    def _dry_run_action(self, action, context, company, known_steps=None):
         """What ``action`` would receive in ``context`` in a run of ``company`` (a webhook: with
         the company's secrets, masked): its rendered config, and why it would fail before doing
-        anything (a placeholder that does not render, a bad rendered value)."""
+        anything (a placeholder that does not render, a bad rendered value). With conditions,
+        ``condition``: whether they hold now (``holds``, None when they read a step that only a
+        run knows) and their ``summary``. ``known_at_run_time``: the config paths whose strings
+        read such a step (of ``known_steps``, the steps a dry run knows, none by default), shown
+        as steps.KNOWN_AT_RUN_TIME instead of rendered."""
         outcome = {"id": action.id, "name": action.name, "action_type": action.action_type}
+        known = set(known_steps or ())
+        if action.conditions:
+            unknown = sorted({
+                reference.key or steps.STEPS_NAME for reference in steps.references(None, action.conditions)
+                if reference.key not in known
+            })
+            if unknown:
+                outcome["condition"] = {"holds": None, "summary": self.env._(
+                    "known at run time: the conditions read %s", ", ".join(f"steps.{key}" for key in unknown)
+                )}
+            else:
+                explanation = dsl.explain(action.conditions, context)
+                outcome["condition"] = {"holds": explanation.result, "summary": explanation.summary()}
+        config = action.config or {}
+        try:
+            pending = steps.run_time_paths(config, known)
+        except TemplateError as exc:
+            return dict(outcome, error=str(exc))
+        if pending:
+            outcome["known_at_run_time"] = [f"config.{path}" for path in pending]
+            action = action.new({"action_type": action.action_type,
+                                 "config": steps.with_run_time_values(config, pending)})
         try:
             rendered, secrets = action._render_config(context, company)
         except TemplateError as exc:
@@ -892,5 +996,8 @@ class WorkflowWorkflow(models.Model):
         try:
             action_schemas.check_rendered(action.action_type, rendered)
         except ConfigError as exc:
-            outcome["error"] = jsondoc.mask(str(exc), secrets)
+            # A value known only at run time is checked then.
+            if not (pending and exc.path and exc.path.removeprefix("config.").split(".")[0] in
+                    {path.split(".")[0].split("[")[0] for path in pending}):
+                outcome["error"] = jsondoc.mask(str(exc), secrets)
         return outcome

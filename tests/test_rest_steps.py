@@ -40,11 +40,13 @@ class TestRestSteps(RestApiCase):
         self.assertEqual(sum(variant["records"] for variant in variants), 1)
         self.assertEqual(statistics["splits"][0]["p_value"], None)
 
-    def test_run_workflow_is_refused_with_its_path(self):
-        document = dict(SPLIT, actions=[{"name": "Sub", "action_type": "run_workflow", "config": {"workflow": 1}}])
+    def test_run_workflow_of_no_workflow_is_refused_with_its_path(self):
+        document = dict(SPLIT, actions=[
+            {"name": "Sub", "action_type": "run_workflow", "config": {"workflow": 987654}},
+        ])
         error = self.error_of(self.api("POST", "/api/v1/workflows/", document, user=self.manager), 422,
                               "invalid_definition")
         self.assertEqual(error["details"], [{
-            "code": "invalid_definition", "message": "run_workflow is not available yet",
-            "path": "actions[0].action_type",
+            "code": "invalid_definition", "message": "no workflow 987654 in the company",
+            "path": "actions[0].config.workflow",
         }])

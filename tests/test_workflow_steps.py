@@ -81,7 +81,7 @@ class TestWorkflowSteps(QueueCase):
             self._workflow(action("One", "add_note", note, 1, key="same"), action("Two", "add_note", note, 2,
                                                                                  key="same"))
         self.assertIn("workflow_key_unique", str(caught.exception))
-        with self.assertRaisesRegex(ValidationError, "run_workflow is not available yet"):
+        with self.assertRaisesRegex(ValidationError, r"actions\[0\]\.config\.workflow: no workflow 'Nurture'"):
             self._workflow(action("Sub", "run_workflow", {"workflow": "Nurture"}, 1))
 
     def test_definition_documents_carry_keys_conditions_and_goal_conditions(self):
@@ -100,10 +100,10 @@ class TestWorkflowSteps(QueueCase):
                          [("ab", None), (None, document["actions"][1]["conditions"])])
         with self.assertRaises(InvalidDefinition) as caught:
             workflow._write_document(dict(document, actions=[
-                *document["actions"], {"name": "Sub", "action_type": "run_workflow", "config": {"workflow": 1}},
+                *document["actions"], {"name": "Sub", "action_type": "run_workflow", "config": {"workflow": 987654}},
             ]))
-        self.assertIn({"code": "invalid_definition", "message": "run_workflow is not available yet",
-                       "path": "actions[2].action_type"}, caught.exception.errors)
+        self.assertIn({"code": "invalid_definition", "message": "no workflow 987654 in the company",
+                       "path": "actions[2].config.workflow"}, caught.exception.errors)
 
     # --- step outputs --------------------------------------------------------------------
 

@@ -102,3 +102,40 @@ test("shows no exit section for a workflow without exit conditions", async () =>
     await showResult({ ...EXPLAINED, exit_conditions: null, exits: false, exit_explanation: null });
     expect(".o_wf_dry_run_exit").toHaveCount(0);
 });
+
+test("shows each action's conditions, a split's variant and the values known only at run time", async () => {
+    await showResult({
+        ...EXPLAINED,
+        holds: true,
+        actions: [
+            { id: 1, name: "Split", action_type: "split", input: { variants: { A: 50, B: 50 } }, variant: "B" },
+            {
+                id: 2, name: "Cold", action_type: "add_note", input: { note: "cold" },
+                condition: { holds: false, summary: "probability gte 50 → actual 10 (false)" },
+            },
+            {
+                id: 3, name: "Branch", action_type: "add_note", input: { note: "variant B" },
+                condition: { holds: true, summary: "steps.ab.output.variant eq 'B' → actual 'B' (true)" },
+            },
+            {
+                id: 4, name: "Later", action_type: "update_field",
+                input: { field: "probability", value: "(known at run time)" },
+                condition: { holds: null, summary: "known at run time: the conditions read steps.raise" },
+                known_at_run_time: ["config.value"],
+            },
+        ],
+    });
+    expect(".o_wf_dry_run_action:eq(0) .o_wf_dry_run_variant").toHaveText("variant B");
+    expect(".o_wf_dry_run_action:eq(0) .o_wf_dry_run_action_condition").toHaveCount(0);
+    expect(".o_wf_dry_run_action:eq(1) .o_wf_dry_run_action_condition").toHaveAttribute("data-status", "does_not_hold");
+    expect(".o_wf_dry_run_action:eq(1) .o_wf_dry_run_action_condition").toHaveText(
+        /do not hold.*probability gte 50 → actual 10 \(false\)/
+    );
+    expect(".o_wf_dry_run_action:eq(2) .o_wf_dry_run_action_condition").toHaveAttribute("data-status", "holds");
+    expect(".o_wf_dry_run_action:eq(3) .o_wf_dry_run_action_condition").toHaveAttribute("data-status", "run_time");
+    expect(".o_wf_dry_run_action:eq(3) .o_wf_known_at_run_time th").toHaveText("value");
+    expect(".o_wf_dry_run_action:eq(3) .o_wf_known_at_run_time td").toHaveText(/known at run time/);
+    expect(".o_wf_dry_run_action:eq(3) .o_wf_dry_run_input tr:not(.o_wf_known_at_run_time) td").toHaveText(
+        "probability"
+    );
+});

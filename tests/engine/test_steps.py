@@ -2,7 +2,17 @@ import pytest
 
 from engine import templates
 from engine.exceptions import TemplateError
-from engine.steps import MAX_KEY_LENGTH, STEPS_NAME, StepReference, key_error, references, step_context
+from engine.steps import (
+    KNOWN_AT_RUN_TIME,
+    MAX_KEY_LENGTH,
+    STEPS_NAME,
+    StepReference,
+    key_error,
+    references,
+    run_time_paths,
+    step_context,
+    with_run_time_values,
+)
 
 
 @pytest.mark.parametrize("key", [None, "enrich", "ab", "a", "step_2", "x" * MAX_KEY_LENGTH])
@@ -96,3 +106,15 @@ def test_templates_read_the_step_context():
         {"score": "{{steps.enrich.output.score}}", "variant": "{{ steps.ab.output or 'none' }}"}, context
     )
     assert rendered == {"score": 80, "variant": "none"}
+
+
+def test_a_dry_run_marks_the_strings_that_read_steps_known_only_at_run_time():
+    config = {"value": "{{steps.enrich.output.x}}", "body": {"a": ["{{steps.ab.output.variant}}", "x"]}, "n": "n"}
+    assert run_time_paths(config, {"ab"}) == ["value"]
+    paths = run_time_paths(config)
+    assert paths == ["value", "body.a[0]"]
+    assert with_run_time_values(config, paths) == {
+        "value": KNOWN_AT_RUN_TIME, "body": {"a": [KNOWN_AT_RUN_TIME, "x"]}, "n": "n",
+    }
+    assert run_time_paths("{{steps}}") == ["<root>"]
+    assert with_run_time_values("{{steps}}", ["<root>"]) == KNOWN_AT_RUN_TIME

@@ -57,7 +57,8 @@ DryRunCondition.components = { DryRunCondition };
 
 /**
  * The result of ``workflow.workflow.dry_run``: whether the conditions hold, which
- * comparison decided and the values compared, then each action's rendered input.
+ * comparison decided and the values compared, then each action's rendered input, whether its
+ * own conditions hold, a split's variant and the values known only at run time.
  */
 export class DryRunResultField extends Component {
     static template = "workflow_engine.DryRunResultField";
@@ -74,6 +75,19 @@ export class DryRunResultField extends Component {
 
     get decisivePath() {
         return this.result.explanation.decisive?.path || null;
+    }
+
+    /** "holds", "does_not_hold" or "run_time" (the conditions read a step only a run knows). */
+    conditionStatus(action) {
+        const holds = action.condition.holds;
+        return holds === true ? "holds" : holds === false ? "does_not_hold" : "run_time";
+    }
+
+    /** Whether the input key ``key`` (or a value inside it) reads a step known only at run time. */
+    isKnownAtRunTime(action, key) {
+        return (action.known_at_run_time || []).some(
+            (path) => path === `config.${key}` || path.startsWith(`config.${key}.`) || path.startsWith(`config.${key}[`)
+        );
     }
 
     inputEntries(action) {
