@@ -25,3 +25,4 @@ from . import workflow_trigger_fire
 from . import workflow_trigger_date
 from . import workflow_version
 from . import workflow_workflow
+from . import workflow_workflow_splits
