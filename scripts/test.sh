@@ -90,6 +90,8 @@ run_odoo_tests() {
         "$@" >"$log" 2>&1
     local rc=$?
     grep -E "(ERROR|CRITICAL|FAIL:|Traceback)|tests when loading database" "$log" | grep -v "^\s*$" | head -200
+    # A failing test's assertion (and a hypothesis test's falsifying example) follows its FAIL line.
+    grep -A 30 -E ": FAIL: " "$log" | head -150
     local result failed errors total
     result=$(grep -oE "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1)
     if [ -z "$result" ]; then
