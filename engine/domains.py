@@ -284,19 +284,24 @@ def _datetime_equal(name, moment, positive):
     return [(name, "=" if positive else "!=", _exact_datetime(moment))]
 
 
+def _is_record_id(value):
+    return _is_number(value) and isinstance(value, int) and value > 0
+
+
 def _many2one_core(name, operator, expected, negate):
     """Domain exact on the records whose relation is set (compared by id)."""
     test = _test(operator, expected, negate)
     if operator in ("eq", "ne"):
         if isinstance(expected, str):
             raise _Residual()
-        if not _is_number(expected) or isinstance(expected, float):
+        if not _is_record_id(expected):
             return _constant((operator == "ne") != negate)
         return [(name, "=" if (operator == "eq") != negate else "!=", expected)]
     if operator in ("in", "not_in"):
         if any(isinstance(option, str) for option in expected):
             raise _Residual()
-        ids = sorted({option for option in expected if _is_number(option) and isinstance(option, int)})
+        # Odoo reads an id 0 in a relation's list as False (null), which no set relation is.
+        ids = sorted({option for option in expected if _is_record_id(option)})
         positive = (operator == "in") != negate
         if not ids:
             return _constant(not positive)

@@ -48,7 +48,7 @@ FIELD_VALUES = {
     "date_deadline": days,
     "date_closed": days | strategies.sampled_from(["2024-06-15T23:30:00", "2024-06-16T01:30:00+02:00"]),
     "active": strategies.booleans(),
-    "user_id": strategies.sampled_from(LOGINS) | strategies.integers(1, 10),
+    "user_id": strategies.sampled_from(LOGINS) | strategies.integers(-1, 10),
     "tag_ids": strategies.sampled_from(TAGS),
     "stage": strategies.sampled_from(["New", "Won"]),
     "user.login": strategies.sampled_from(["__system__", "admin"]),
@@ -165,6 +165,9 @@ class TestConditionDomains(TransactionCase):
             leaf("date_closed", "eq", "2024-06-15"),
             leaf("date_closed", "lte", "2024-06-15T23:30:00"),
             {"and": [leaf("tag_ids", "contains", "Hot"), leaf("color", "ne", 3)]},
+            leaf("user_id", "not_in", [0]),
+            {"not": leaf("user_id", "in", [0, -1])},
+            leaf("user_id", "ne", 0),
         ]:
             kept, _residual = self.matching(tree)
             self.assertEqual(kept, self.expected(tree), tree)

@@ -144,6 +144,11 @@ def test_dates():
 
 def test_relations():
     assert compiled(leaf("user_id", "eq", 7))[0] == ["&", ("user_id", "!=", False), ("user_id", "=", 7)]
+    # No record has an id below 1, and Odoo reads a 0 in an id list as null.
+    assert compiled(leaf("user_id", "not_in", [0]))[0] == [("user_id", "!=", False)]
+    assert compiled(leaf("user_id", "in", [0, 7]))[0] == ["&", ("user_id", "!=", False), ("user_id", "in", [7])]
+    assert compiled(leaf("user_id", "eq", 0))[0] == FALSE_DOMAIN
+    assert compiled(leaf("user_id", "ne", -1))[0] == [("user_id", "!=", False)]
     assert compiled(leaf("user_id", "eq", "Mitchell Admin")) == ([], leaf("user_id", "eq", "Mitchell Admin"))
     assert compiled(leaf("lead.user_id.login", "eq", "admin"))[0] == [
         ("user_id", "any", ["&", ("login", "!=", False), ("login", "=", "admin")]),
