@@ -313,19 +313,18 @@ class WorkflowRun(models.Model):
         workflows = self.env["workflow.workflow"].sudo().browse(
             dict.fromkeys(workflow.id for workflow, _trigger, _matches in launches)
         )
+        launches = [(workflow.with_prefetch(workflows._prefetch_ids), trigger, matches)
+                    for workflow, trigger, matches in launches]
+        if not manual:
+            launches = self._without_active_runs(launches)
         vals_list, sinces, launched = [], [], []
         # An event's payload, as each run-as user may see it in each company (masked fields).
         payloads = {}
         for workflow, trigger, matches in launches:
-            workflow = workflow.with_prefetch(workflows._prefetch_ids)
             since = None
             if manual:
                 keys = [manual_key] * len(matches)
             else:
-                if workflow.single_active_run:
-                    matches = self._without_active_runs(workflow, matches)
-                    if not matches:
-                        continue
                 keys = [self._event_key(workflow, event_type, record, event_keys) for record, event_keys in matches]
                 # The key names the record: the creation of a record is an event no other repeats.
                 if workflow.duplicate_window_minutes and not (event and event.once_per_record):
@@ -397,36 +396,54 @@ class WorkflowRun(models.Model):
         return runs
 
     @api.model
-    def _without_active_runs(self, workflow, matches):
-        """``matches`` (``(acting_record, event_keys)``) without those whose record already has an
-        active run of ``workflow`` (runstate.ACTIVE_STATES) or comes again in ``matches``, which
-        are counted on the workflow (concurrency_skip_count): one query for a batch of events."""
-        ids = [record.id for record, _event_keys in matches if record]
-        active = set()
-        if ids:
-            self.flush_model(["workflow_id", "res_model", "res_id", "state"])
-            self.env.cr.execute(SQL(
-                "SELECT DISTINCT res_id FROM workflow_run "
-                "WHERE workflow_id = %s AND res_model = %s AND res_id = ANY(%s) AND state IN %s",
-                workflow.id, matches[0][0]._name, ids, ACTIVE_STATES,
-            ))
-            active = {row[0] for row in self.env.cr.fetchall()}
-        kept = []
-        for record, event_keys in matches:
-            if record and record.id in active:
-                continue
-            kept.append((record, event_keys))
-            if record:
-                active.add(record.id)
-        if len(kept) < len(matches):
+    def _without_active_runs(self, launches):
+        """``launches`` (``(workflow, trigger, matches)``) without the matches of a
+        single_active_run workflow whose record already has an active run of it
+        (runstate.ACTIVE_STATES) or comes again in ``launches`` (another trigger of the same
+        workflow, the same record twice), counted on the workflow (concurrency_skip_count).
+        One query for every such workflow of the event, none without them."""
+        asked = {
+            (workflow.id, record._name, record.id)
+            for workflow, _trigger, matches in launches if workflow.single_active_run
+            for record, _event_keys in matches if record
+        }
+        if not asked:
+            return launches
+        self.flush_model(["workflow_id", "res_model", "res_id", "state"])
+        workflow_ids, res_models, res_ids = zip(*asked, strict=True)
+        self.env.cr.execute(SQL(
+            "SELECT DISTINCT run.workflow_id, run.res_model, run.res_id FROM workflow_run run "
+            "JOIN unnest(%s::int[], %s::varchar[], %s::int[]) AS asked(workflow_id, res_model, res_id) "
+            "ON run.workflow_id = asked.workflow_id AND run.res_model = asked.res_model "
+            "AND run.res_id = asked.res_id WHERE run.state IN %s",
+            list(workflow_ids), list(res_models), list(res_ids), ACTIVE_STATES,
+        ))
+        active = set(self.env.cr.fetchall())
+        kept_launches, skipped = [], defaultdict(int)
+        for workflow, trigger, matches in launches:
+            if workflow.single_active_run:
+                kept = []
+                for record, event_keys in matches:
+                    key = (workflow.id, record._name, record.id)
+                    if record and key in active:
+                        skipped[workflow.id] += 1
+                        continue
+                    kept.append((record, event_keys))
+                    if record:
+                        active.add(key)
+                matches = kept
+            if matches:
+                kept_launches.append((workflow, trigger, matches))
+        if skipped:
             # A counter, not a write: skipped events are no change of the workflow worth tracking.
             self.env.cr.execute(
-                "UPDATE workflow_workflow SET concurrency_skip_count = COALESCE(concurrency_skip_count, 0) + %s "
-                "WHERE id = %s",
-                [len(matches) - len(kept), workflow.id],
+                "UPDATE workflow_workflow SET concurrency_skip_count = COALESCE(concurrency_skip_count, 0) "
+                "+ counts.skipped FROM unnest(%s::int[], %s::int[]) AS counts(id, skipped) "
+                "WHERE workflow_workflow.id = counts.id",
+                [list(skipped), list(skipped.values())],
             )
-            workflow.invalidate_recordset(["concurrency_skip_count"])
-        return kept
+            self.env["workflow.workflow"].browse(skipped).invalidate_recordset(["concurrency_skip_count"])
+        return kept_launches
 
     @api.model
     def _event_key(self, workflow, event_type, record, event_keys):

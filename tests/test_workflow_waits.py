@@ -260,3 +260,25 @@ class TestWorkflowWaits(QueueCase):
             self._drain()
         self.assertEqual(first.state, "success")
         self.assertEqual(self._emit(workflow, self.lead).state, "waiting", "once the run ended, a new one starts")
+
+    def test_one_active_run_per_record_across_triggers_and_workflows_of_one_event(self):
+        workflow = self._waiting_workflow({"duration": {"days": 1}}, single_active_run=True)
+        event = workflow.trigger_ids.custom_event
+        # A second trigger of the same workflow on the same event: one run, not one per trigger.
+        workflow.with_user(self.manager).trigger_ids = [Command.create({"event_type": "custom", "custom_event": event})]
+        other = self._waiting_workflow({"duration": {"days": 1}}, single_active_run=True)
+        other.with_user(self.manager).trigger_ids.custom_event = event
+        other_lead = self._new_lead("Another lead")
+        def emit():
+            runs = workflow.with_user(self.manager).emit_event(event, {}, self.lead | other_lead)
+            self._drain()
+            return runs
+
+        runs = emit()
+        self.assertEqual(
+            sorted((run.workflow_id.id, run.res_id) for run in runs),
+            sorted((flow.id, lead.id) for flow in workflow | other for lead in self.lead | other_lead),
+        )
+        self.assertEqual((workflow.concurrency_skip_count, other.concurrency_skip_count), (2, 0))
+        self.assertFalse(emit(), "every record is in both workflows")
+        self.assertEqual((workflow.concurrency_skip_count, other.concurrency_skip_count), (6, 2))
