@@ -191,6 +191,14 @@ class TestWorkflowSub(QueueCase):
         self.assertEqual((logs["Sub"].state, logs["After"].state), ("failed", "skipped"))
         self.assertIn(uuid, run.error)
 
+    def test_a_parent_whose_childs_workflow_a_manager_deletes_fails_saying_so(self):
+        run, child = self._waiting_parent()
+        uuid = child.uuid
+        child.workflow_id.with_user(self.manager).unlink()
+        self.assertFalse(child.exists())
+        self.assertEqual((run.state, run.error_code), ("failed", "sub_workflow_deleted"))
+        self.assertIn(uuid, run.error)
+
     def test_a_parent_whose_child_retention_deletes_goes_on_when_it_may_fail(self):
         run, child = self._waiting_parent(allow_failure=True)
         uuid = child.uuid
