@@ -57,3 +57,9 @@ class ActionError(WorkflowError):
 
     def to_dict(self):
         return {**super().to_dict(), "retryable": self.retryable}
+
+
+class SubWorkflowDeleted(ActionError):
+    """The run of a sub-workflow that a run waited for was deleted before it ended."""
+
+    code = "sub_workflow_deleted"

@@ -536,6 +536,15 @@ class WorkflowRun(models.Model):
         waiting = self._manageable(
             ("waiting",), self.env._("Only waiting runs can be resumed; %(runs)s is %(state)s.")
         )
+        # Resumed now, the run would read the state its child had when it started as its output.
+        children = waiting.sudo()._awaited_children()
+        if children:
+            raise UserError(self.env._(
+                "%(runs)s waits for its sub-workflow's run %(child)s, which is %(state)s: it goes on when "
+                "that run ends (cancel that run to end the wait sooner).",
+                runs=", ".join(children.parent_run_id.mapped("uuid")), child=", ".join(children.mapped("uuid")),
+                state=children[0].state,
+            ))
         now = fields.Datetime.now()
         waiting.sudo().write({
             "resume_at": now, "next_attempt_at": now,

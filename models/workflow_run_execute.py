@@ -16,7 +16,7 @@ from odoo.tools import SQL
 from ..engine import conditions as dsl
 from ..engine import jsondoc, runstate, steps
 from ..engine.abbreviation import abbreviate
-from ..engine.exceptions import ActionError, WorkflowError
+from ..engine.exceptions import ActionError, SubWorkflowDeleted, WorkflowError
 from ..exceptions import RunCapabilityError
 from .record_context import build_context
 from .workflow_action import BATCHED_TYPES, SUB_WORKFLOW_FAILED_STATES
@@ -89,6 +89,20 @@ def _stored_explanation(explanation):
 
 class WorkflowRun(models.Model):
     _inherit = "workflow.run"
+
+    def unlink(self):
+        # A parent waiting for one of these runs (retention, an Administrator) would wait for
+        # ever: its run_workflow action fails, as a child that failed fails it.
+        awaited = self.filtered("parent_run_id").parent_run_id._awaited_logs()
+        lost = {log: self.browse(child_id) for child_id, log in awaited.items()
+                if child_id in self.ids and log.run_id not in self}
+        errors = {log: SubWorkflowDeleted(f"the sub-workflow's run {child.uuid} was deleted before it ended")
+                  for log, child in lost.items()}
+        result = super().unlink()
+        self._settle_awaited_logs({
+            log: {"state": "failed", "error": str(error), "error_code": error.code} for log, error in errors.items()
+        })
+        return result
 
     def _execute(self, record, context):
         """Run the workflow's actions in order on this running run's ``record`` (immediate
@@ -427,38 +441,56 @@ class WorkflowRun(models.Model):
             )
         return output
 
+    def _awaited_logs(self):
+        """The run_workflow action runs at which these runs wait for their child (see
+        _wait_for_child), by the child's run id."""
+        parents = self.filtered(lambda run: run.state == "waiting" and not run.next_attempt_at)
+        if not parents:
+            return {}
+        logs = self.env["workflow.action.run"].sudo().search([
+            ("run_id", "in", parents.ids), ("action_type", "=", "run_workflow"), ("state", "=", "success"),
+        ])
+        awaited = {}
+        for log in logs:
+            output = log.output if isinstance(log.output, dict) else {}
+            if output.get("run_id") and output.get("state") in runstate.ACTIVE_STATES:
+                awaited[output["run_id"]] = log
+        return awaited
+
+    def _awaited_children(self):
+        """The runs, still active, that these runs wait for (run_workflow with ``wait``)."""
+        return self.browse(list(self._awaited_logs())).exists()
+
     def _resume_waiting_parents(self):
         """Once these runs ended, make due the parent runs waiting for them (see _wait_for_child):
         the run_workflow action that waits gets the child's state and steps as its output, or
         fails with the child (a failure not allowed ends the parent as failed at once)."""
-        parents = self.filtered("parent_run_id").parent_run_id.filtered(
-            lambda run: run.state == "waiting" and not run.next_attempt_at
-        )
-        if not parents:
-            return
-        ended = {run.id: run for run in self if run.state in runstate.FINAL_STATES}
-        logs = self.env["workflow.action.run"].sudo().search([
-            ("run_id", "in", parents.ids), ("action_type", "=", "run_workflow"), ("state", "=", "success"),
-        ])
-        due = self.browse()
-        for log in logs:
-            output = log.output if isinstance(log.output, dict) else {}
-            child = ended.get(output.get("run_id"))
-            if not child or output.get("state") not in runstate.ACTIVE_STATES:
-                continue
+        awaited = self.filtered("parent_run_id").parent_run_id._awaited_logs()
+        outcomes = {}
+        for child in self.filtered(lambda run: run.id in awaited and run.state in runstate.FINAL_STATES):
+            log = awaited[child.id]
             output = child._sub_workflow_output(with_steps=True)
             failure = _sub_workflow_failure(log.action_id, output)
             values = {"output": abbreviate(jsondoc.plain(output))}
             if failure:
                 values.update(state="failed", error=failure, error_code="sub_workflow_failed")
+            outcomes[log] = values
+        self._settle_awaited_logs(outcomes)
+
+    def _settle_awaited_logs(self, outcomes):
+        """Write the values of ``outcomes`` (by run_workflow action run whose run waits for its
+        child) on each action run, and make its run due, or end it as failed when the action
+        failed and may not."""
+        due = self.sudo().browse()
+        for log, values in outcomes.items():
             log.write(values)
             parent = log.run_id
-            if failure and not log.action_id.allow_failure:
+            if log.state == "failed" and not log.action_id.allow_failure:
                 actions = parent.workflow_id.action_ids
                 logged = set(parent.action_run_ids.action_id.ids)
                 later = actions[list(actions).index(log.action_id) + 1:]
                 self.env["workflow.action.run"]._insert(parent._skipped_action_runs(later, logged))
-                parent._finish("failed", error=f"{log.name}: {failure}", error_code="sub_workflow_failed")
+                parent._finish("failed", error=f"{log.name}: {log.error}", error_code=log.error_code)
             else:
                 due |= parent
         if due:

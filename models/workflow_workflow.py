@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import actions as action_schemas
 from ..engine import conditions as dsl
-from ..engine import definition, jsondoc, splits, steps, templates
+from ..engine import definition, jsondoc, runstate, splits, steps, templates
 from ..engine.events import ENTITY_MODELS, EVENT_TYPES, reserved_payload_keys, workflow_model_problem
 from ..engine.exceptions import ConfigError, TemplateError
 from ..exceptions import IdempotencyConflict, InvalidDefinition, RunCapabilityError
@@ -314,6 +314,16 @@ class WorkflowWorkflow(models.Model):
         # A date trigger of an archived workflow watched nothing: it starts watching again now.
         reactivated.trigger_ids._start_date_watch()
         return result
+
+    def unlink(self):
+        # Their runs go with them in the database (ON DELETE CASCADE), which workflow.run's
+        # unlink does not see: the sub-workflow runs that parents wait for are deleted first,
+        # as runs, so that those parents stop waiting.
+        self.check_access("unlink")
+        self.env["workflow.run"].sudo().search([
+            ("workflow_id", "in", self.ids), ("parent_run_id", "!=", False), ("state", "in", runstate.ACTIVE_STATES),
+        ]).unlink()
+        return super().unlink()
 
     @api.returns("workflow.run", lambda run: run.id)
     def execute(self, res_model, res_id, payload=None, idempotency_key=None):

@@ -4,6 +4,7 @@ import re
 from odoo.tests import tagged
 
 from ..controllers.errors import is_api_endpoint
+from ..engine.actions import ACTION_TYPES
 from .rest_common import HTTP_METHODS, OPENAPI, STAGE_CHANGE, RestApiCase, example_2, resolve
 
 ONE_MEBIBYTE = 1024 * 1024
@@ -43,6 +44,16 @@ class TestRestOpenapi(RestApiCase):
                     self.assertIn("403", statuses)
                 if "requestBody" in operation:
                     self.assertTrue({"400", "413", "415"} <= statuses)
+
+    def test_the_document_carries_every_action_type_step_keys_and_the_conditions(self):
+        schemas = OPENAPI["components"]["schemas"]
+        for name in ("ActionDefinition", "Action"):
+            with self.subTest(schema=name):
+                properties = schemas[name]["properties"]
+                self.assertEqual(set(properties["action_type"]["enum"]), set(ACTION_TYPES))
+                self.assertTrue({"key", "conditions"} <= set(properties))
+        for name in ("WorkflowDefinition", "Workflow"):
+            self.assertIn("goal_conditions", schemas[name]["properties"])
 
     def test_the_served_document_is_the_one_in_the_repository(self):
         response = self.api("GET", "/api/v1/openapi.json")

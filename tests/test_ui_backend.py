@@ -87,7 +87,8 @@ class TestWorkflowBackendViews(WorkflowCase):
 
     def test_workflow_form_uses_the_editors(self):
         arch = self.Workflow.with_user(self.manager).get_views([(False, "form")])["views"]["form"]["arch"]
-        for widget in ("workflow_condition_builder", "workflow_action_config", "workflow_condition_summary"):
+        for widget in ("workflow_condition_builder", "workflow_action_config", "workflow_condition_summary",
+                       "workflow_action_step"):
             self.assertIn(f'widget="{widget}"', arch)
         for view_type in ("graph", "pivot", "search"):
             self.env["workflow.run"].with_user(self.user).get_views([(False, view_type)])

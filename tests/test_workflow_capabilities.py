@@ -27,6 +27,10 @@ CAPABILITIES = {
         "send_email", dict(EMAIL, to="{{lead.email_from}}", cc="someone@elsewhere.example.org"), False,
     ),
     "send_email to another placeholder": ("send_email", dict(EMAIL, to="{{lead.description}}"), False),
+    "split": ("split", {"variants": {"A": 50, "B": 50}}, True),
+    # The first workflow of this matrix, which a Manager may run (tests/test_workflow_sub.py
+    # shows the refusal of a workflow the saving user may not run).
+    "run_workflow": ("run_workflow", {"workflow": "Uses add_note"}, True),
     "call_webhook": ("call_webhook", {"url": "https://hooks.example.com/crm"}, False),
     "enqueue_export": (
         "enqueue_export", {"export_type": "csv", "entity_type": "lead", "email_to": "{{user.email}}"}, False,

@@ -60,8 +60,72 @@ class TestWorkflowDemo(QueueCase):
         self.assertIn(self.env.ref("base.user_admin").email, mails.recipient_ids.mapped("email"))
         self.assertTrue(deal.message_ids.filtered(lambda m: "Moved from Qualified to Proposition" in m.body))
         self.assertTrue(deal.date_deadline)
+        approval = deal.activity_ids.filtered(lambda a: a.summary == "Approve the proposal for Demo deal")
+        self.assertEqual(approval.user_id, self.env.ref("base.user_admin"))
+        self.assertEqual(run.action_run_ids[1].state, "success")
         deal.stage_id = self.stages["Won"]
         self.assertEqual(len(self._runs("workflow_engine.workflow_demo_stage", deal)), 1)
+
+    def test_example_2_asks_no_approval_at_or_below_100000(self):
+        deal = self.env["crm.lead"].create({
+            "name": "Small deal", "type": "opportunity", "user_id": self.env.ref("base.user_admin").id,
+            "stage_id": self.stages["Qualified"].id, "expected_revenue": 100000,
+        })
+        deal.stage_id = self.stages["Proposition"]
+        run = self._runs("workflow_engine.workflow_demo_stage", deal)
+        logs = {log.name: log for log in run.action_run_ids}
+        self.assertEqual(run.state, "success", run.action_run_ids.mapped("error"))
+        approval = logs["Approval request above 100,000"]
+        self.assertEqual(approval.state, "skipped")
+        self.assertIn("100000", approval.explanation["summary"])
+        self.assertFalse(deal.activity_ids.filtered(lambda a: a.summary.startswith("Approve the proposal")))
+        # The run went on after the skipped action.
+        self.assertEqual(
+            (logs["Note on the timeline"].state, logs["Update the forecast"].state), ("success", "success")
+        )
+
+    def test_the_welcome_e_mail_ab_test_splits_new_leads_and_counts_the_won_ones(self):
+        workflow = self.env.ref("workflow_engine.workflow_demo_split")
+        # The leads the demo data itself created go through the split first.
+        self._drain()
+        [before] = workflow.get_variant_statistics()[workflow.id]["splits"]
+        before = {row["variant"]: (row["records"], row["conversions"]) for row in before["variants"]}
+        leads = self.env["crm.lead"].create([
+            {"name": f"A/B prospect {index}", "type": "lead", "email_from": f"ab{index}@example.com", "probability": 70}
+            for index in range(40)
+        ])
+        queued = self._runs("workflow_engine.workflow_demo_split", leads[0])
+        self.assertEqual((queued.state, queued.action_run_ids), ("pending", self.env["workflow.action.run"]),
+                         "queued: nothing runs in the transaction that creates the lead")
+        self._drain()
+        subjects = {"A": "Welcome to", "B": "How our customers grew with"}
+        variants = {}
+        for lead in leads:
+            run = self._runs("workflow_engine.workflow_demo_split", lead)
+            self.assertEqual(run.state, "success", run.action_run_ids.mapped("error"))
+            split, email_a, email_b = run.action_run_ids.sorted("ordering")
+            variant = variants[lead] = split.output["variant"]
+            sent, skipped = (email_a, email_b) if variant == "A" else (email_b, email_a)
+            self.assertEqual((sent.state, skipped.state), ("success", "skipped"))
+            self.assertTrue(skipped.explanation)
+            mails = self.env["mail.mail"].browse(sent.output["mail_ids"])
+            [subject] = set(mails.mapped("subject"))
+            self.assertTrue(subject.startswith(subjects[variant]), subject)
+            self.assertIn(lead.email_from, mails.recipient_ids.mapped("email"))
+        counts = {name: list(variants.values()).count(name) for name in "AB"}
+        self.assertTrue(counts["A"] and counts["B"], counts)
+        won = [lead for lead in leads if variants[lead] == "B"][:3]
+        for lead in won:
+            lead.stage_id = self.stages["Won"]
+        [split] = workflow.get_variant_statistics()[workflow.id]["splits"]
+        table = {row["variant"]: (row["records"], row["conversions"]) for row in split["variants"]}
+        self.assertEqual(table, {
+            "A": (before["A"][0] + counts["A"], before["A"][1]),
+            "B": (before["B"][0] + counts["B"], before["B"][1] + 3),
+        })
+        self.assertEqual(split["key"], "ab")
+        self.assertIn(split["sentence"], workflow.variant_statistics_html)
+        self.assertFalse(self._runs("workflow_engine.workflow_demo_nurture", leads[0]), "a score of 60 or more")
 
     def test_example_3_nurtures_a_new_low_score_lead_for_a_week(self):
         start = fields.Datetime.now()

@@ -1,5 +1,7 @@
-from odoo import Command
-from odoo.exceptions import ValidationError
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from ..engine import splits
@@ -147,6 +149,78 @@ class TestWorkflowSub(QueueCase):
         self.assertEqual(run.child_run_ids.state, "failed")
         self.assertEqual((run.state, run.error_code), ("failed", "sub_workflow_failed"))
         self.assertEqual((logs["Sub"].state, logs["After"].state), ("failed", "skipped"))
+
+    def _waiting_parent(self, allow_failure=False):
+        """A queued parent waiting at its run_workflow action for its queued child, still pending."""
+        lead = self._lead()
+        self._workflow("Enrich", action("Raise", "update_field", RAISE, 1, key="raise"), execution_mode="queued")
+        parent = self._workflow(
+            "Parent", action("Sub", "run_workflow", {"workflow": "Enrich", "wait": True}, 1, key="sub",
+                             allow_failure=allow_failure),
+            action("After", "add_note", {"note": "sub {{steps.sub.state}}"}, 2), execution_mode="queued",
+        )
+        run = parent.execute("crm.lead", lead.id)
+        self._settle()
+        self.assertEqual((run.state, run.next_attempt_at, run.child_run_ids.state), ("waiting", False, "pending"))
+        return run, run.child_run_ids
+
+    def test_resume_now_is_refused_while_the_child_runs_and_cancel_leaves_the_child_alone(self):
+        run, child = self._waiting_parent()
+        with self.assertRaises(UserError) as caught:
+            run.with_user(self.manager).action_resume()
+        self.assertIn(f"{run.uuid} waits for its sub-workflow's run {child.uuid}, which is pending",
+                      str(caught.exception))
+        self.assertEqual((run.state, run.next_attempt_at), ("waiting", False))
+        run.with_user(self.manager).action_cancel()
+        self.assertEqual((run.state, child.state), ("cancelled", "pending"))
+        self._drain()
+        # The child, a run of its own workflow, ends as it would have; the cancelled parent stays so.
+        self.assertEqual((run.state, child.state), ("cancelled", "success"))
+        self.assertEqual(self._logs(run)["Sub"].output["state"], "pending")
+        self.assertNotIn("After", self._logs(run))
+
+    def test_a_parent_whose_child_an_administrator_deletes_fails_saying_so(self):
+        run, child = self._waiting_parent()
+        uuid = child.uuid
+        with self.assertRaises(AccessError):
+            child.with_user(self.manager).unlink()
+        child.with_user(self.admin).unlink()
+        logs = self._logs(run)
+        self.assertEqual((run.state, run.error_code), ("failed", "sub_workflow_deleted"))
+        self.assertEqual(logs["Sub"].error, f"the sub-workflow's run {uuid} was deleted before it ended")
+        self.assertEqual((logs["Sub"].state, logs["After"].state), ("failed", "skipped"))
+        self.assertIn(uuid, run.error)
+
+    def test_a_parent_whose_childs_workflow_a_manager_deletes_fails_saying_so(self):
+        run, child = self._waiting_parent()
+        uuid = child.uuid
+        child.workflow_id.with_user(self.manager).unlink()
+        self.assertFalse(child.exists())
+        self.assertEqual((run.state, run.error_code), ("failed", "sub_workflow_deleted"))
+        self.assertIn(uuid, run.error)
+
+    def test_a_parent_whose_child_retention_deletes_goes_on_when_it_may_fail(self):
+        run, child = self._waiting_parent(allow_failure=True)
+        uuid = child.uuid
+        # Retention deletes ended runs only; this child's end is written as a run of an earlier
+        # version of the addon could have ended, without waking its parent.
+        child.sudo().write({"state": "success"})
+        child.workflow_id.retention_days = 10
+        child.flush_recordset()
+        self.env.cr.execute("UPDATE workflow_run SET create_date = %s WHERE id = %s",
+                            [fields.Datetime.now() - timedelta(days=11), child.id])
+        self.env.invalidate_all()
+        self.assertEqual(self.Run._cron_delete_expired(), 1)
+        self.assertFalse(child.exists())
+        self.assertEqual(run.state, "waiting")
+        self.assertTrue(run.next_attempt_at, "the parent is due again")
+        self._drain()
+        logs = self._logs(run)
+        self.assertEqual(run.state, "partial", run.action_run_ids.mapped("error"))
+        self.assertEqual((logs["Sub"].state, logs["Sub"].error_code), ("failed", "sub_workflow_deleted"))
+        self.assertIn(uuid, logs["Sub"].error)
+        self.assertEqual(logs["After"].state, "success")
+        self.assertEqual(logs["After"].input["note"], "sub failed")
 
     # --- refusals at save ----------------------------------------------------------------
 

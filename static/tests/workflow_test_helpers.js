@@ -67,9 +67,22 @@ export class WorkflowAction extends models.Model {
             ["add_note", "Add Note"],
             ["update_field", "Update Field"],
             ["send_notification", "Send Notification"],
+            ["call_webhook", "Call Webhook"],
+            ["split", "A/B Split"],
         ],
     });
     config = fields.Json({ string: "Configuration" });
+    ordering = fields.Integer({ string: "Ordering" });
+    key = fields.Char({ string: "Key" });
+    conditions = fields.Json({ string: "Conditions" });
+    workflow_id = fields.Many2one({ string: "Workflow", relation: "workflow.workflow" });
+}
+
+export class WorkflowWorkflow extends models.Model {
+    _name = "workflow.workflow";
+
+    name = fields.Char({ string: "Name" });
+    action_ids = fields.One2many({ string: "Actions", relation: "workflow.action", relation_field: "workflow_id" });
 }
 
 /** The keys of a few action types, as workflow.workflow.get_action_schemas describes them. */
@@ -106,7 +119,7 @@ export const ACTION_SCHEMAS = {
 
 export function defineWorkflowModels() {
     defineMailModels();
-    defineModels([CrmStage, CrmLead, WorkflowTrigger, WorkflowAction]);
+    defineModels([CrmStage, CrmLead, WorkflowTrigger, WorkflowAction, WorkflowWorkflow]);
 }
 
 /**

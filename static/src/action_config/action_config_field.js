@@ -10,7 +10,7 @@ import { standardFieldProps } from "@web/views/fields/standard_field_props";
 import { formatLiteral, parseLiteral } from "../condition_builder/condition_value_input";
 import { useJsonEditing } from "../json_editing";
 import { ValueListInput } from "../value_list_input";
-import { KEY_LABELS, MULTILINE_KEYS, USER_KEYS, keyHelp } from "./config_keys";
+import { KEY_LABELS, MULTILINE_KEYS, STEP_OUTPUTS, USER_KEYS, keyHelp } from "./config_keys";
 import { PlaceholderPopover } from "./placeholder_popover";
 
 /** Field types ``update_field`` cannot write. */
@@ -124,6 +124,32 @@ export class ActionConfigField extends Component {
             { placeholder: "{{now}}", label: _t("The date and time of the run") },
             { placeholder: "{{user.email}}", label: _t("The run-as user's e-mail") },
             ...this.state.eventKeys.map((key) => ({ placeholder: `{{${key}}}`, label: _t("A value of the event") })),
+            ...this.earlierSteps.flatMap((step) => this.stepShortcuts(step)),
+        ];
+    }
+
+    /**
+     * The actions with a key that run before this one in its workflow (by ordering, then as
+     * the list shows them, as the server orders them): only their outputs may be read.
+     */
+    get earlierSteps() {
+        const siblings = this.props.record._parentRecord?.data.action_ids?.records || [];
+        const ordering = this.props.record.data.ordering;
+        const ordered = [...siblings].sort((a, b) => a.data.ordering - b.data.ordering);
+        const position = ordered.findIndex((action) => action.id === this.props.record.id);
+        // A new action not in the list yet comes after those of its ordering.
+        const earlier = position >= 0 ? ordered.slice(0, position) : ordered.filter((action) => action.data.ordering <= ordering);
+        return earlier.filter((action) => action.data.key).map((action) => action.data);
+    }
+
+    stepShortcuts({ key, name, action_type }) {
+        const outputs = STEP_OUTPUTS[action_type];
+        return [
+            { placeholder: `{{steps.${key}.state}}`, label: _t("How the step %s ended", name) },
+            ...(outputs ? outputs.map((path) => `output.${path}`) : ["output"]).map((path) => ({
+                placeholder: `{{steps.${key}.${path}}}`,
+                label: _t("The output of the step %s", name),
+            })),
         ];
     }
 

@@ -71,6 +71,23 @@ export function keyHelp(actionType, key) {
     return KEY_HELPS[`${actionType}.${key}`] || KEY_HELPS[key] || "";
 }
 
+/**
+ * The outputs each action type gives the later steps (workflow.action._execute_<type>), as
+ * paths under steps.<key>.output; a type not listed offers its whole output.
+ */
+export const STEP_OUTPUTS = {
+    update_field: ["new_value", "old_value", "field", "ids"],
+    add_note: ["message_ids", "ids"],
+    send_email: ["mail_ids", "message_ids", "recipients"],
+    create_task: ["activity_ids", "ids"],
+    send_notification: ["message_ids", "recipient"],
+    call_webhook: ["json", "status", "body"],
+    enqueue_export: ["export_id"],
+    wait: ["resume_at"],
+    split: ["variant"],
+    run_workflow: ["state", "uuid", "run_id", "steps"],
+};
+
 /** Keys holding text long enough for several lines. */
 export const MULTILINE_KEYS = ["body", "note", "description", "message"];
 
