@@ -72,8 +72,7 @@ class WorkflowWorkflow(models.Model):
         res_ids = self._check_enroll_ids(res_ids)
         base = self._enroll_base(entity_type, caller_domain, res_ids)
         acting = self._acting_records(self.env[model_name]).with_context(active_test=False)
-        base_ids = self._enroll_ids(base)
-        selected = self._enroll_selection(acting, base, triggers)
+        base_ids, selected = self._enroll_selection(acting, base, triggers)
         result = self._enroll_dry_run(acting, base_ids, selected, triggers)
         if dry_run:
             return result
@@ -201,27 +200,39 @@ class WorkflowWorkflow(models.Model):
         except (ValueError, TypeError) as exc:
             raise UserError(self.env._("domain: %s", exc)) from exc
 
-    def _enroll_ids(self, base):
-        """The ids of the SQL ``base``, in order; a value of the caller's domain that its field
-        cannot hold is refused as the domain's."""
+    def _enroll_rows(self, query):
+        """The rows of the SQL ``query``; a value of the caller's domain that its field cannot hold is
+        refused as the domain's."""
         try:
             with self.env.cr.savepoint():
-                self.env.cr.execute(SQL("SELECT id FROM (%s) AS base(id) ORDER BY id", base))
-                return [row[0] for row in self.env.cr.fetchall()]
+                self.env.cr.execute(query)
+                return self.env.cr.fetchall()
         except (psycopg2.DataError, psycopg2.errors.UndefinedFunction) as exc:
             raise UserError(self.env._("domain: %s", exc.diag.message_primary or exc)) from None
 
     def _enroll_selection(self, acting, base, triggers):
-        """``(trigger, ids)`` for each of ``triggers`` in order: the ids, in order, of the records of
-        the SQL ``base`` that its conditions select as the run-as user sees them (``acting``) and no
-        earlier trigger did. One search of the conditions' domain, and where a part of them is no
-        domain, that part evaluated in Python on the records found."""
+        """The ids of the SQL ``base`` in order, and ``(trigger, ids)`` for each of ``triggers`` in
+        order: the ids, in order, of the records of ``base`` that its conditions select as the run-as
+        user sees them (``acting``) and no earlier trigger did. One search of the conditions' domain,
+        and where a part of them is no domain, that part evaluated in Python on the records found."""
+        base_ids = None
         selection = []
         taken = set()
         for trigger in triggers or [triggers]:
             domain, residual = condition_domain(acting, trigger.conditions or None, company=acting.env.company)
-            self.env.cr.execute(acting._search(expression.AND([[("id", "in", base)], domain])).subselect())
-            ids = sorted(row[0] for row in self.env.cr.fetchall())
+            found = acting._search(domain).subselect()
+            if base_ids is None:
+                # The caller's records and the first trigger's in one query, each search made once.
+                rows = self._enroll_rows(SQL(
+                    "SELECT base.id, found.id IS NOT NULL FROM (%s) AS base(id) "
+                    "LEFT JOIN (%s) AS found(id) ON found.id = base.id ORDER BY base.id", base, found,
+                ))
+                base_ids = [res_id for res_id, _found in rows]
+                ids = [res_id for res_id, found_id in rows if found_id]
+            else:
+                ids = sorted(row[0] for row in self._enroll_rows(SQL(
+                    "SELECT id FROM (%s) AS found(id) WHERE id IN (%s)", found, base,
+                )))
             if residual is not None:
                 holds = dsl.compile(residual)
                 kept = []
@@ -236,7 +247,7 @@ class WorkflowWorkflow(models.Model):
             ids = [res_id for res_id in ids if res_id not in taken]
             taken.update(ids)
             selection.append((trigger, ids))
-        return selection
+        return base_ids, selection
 
     def _enroll_dry_run(self, acting, base_ids, selected, triggers):
         """What an enrollment would take: the records ``selected`` (``(trigger, ids)``) among those of
