@@ -70,9 +70,9 @@ test("the bar shows the done runs over the total, the failed ones in red", async
     expect(".o_wf_enrollment_failed_count").toHaveText("1 failed");
     expect(".o_wf_enrollment_failed_count").toHaveClass("text-danger");
     expect(".o_wf_enrollment_queued").toHaveText("6 queued");
-    expect(widthOf(".o_wf_enrollment_succeeded")).toBe("30%");
-    expect(".o_wf_enrollment_failed").toHaveClass("bg-danger");
-    expect(widthOf(".o_wf_enrollment_failed")).toBe("10%");
+    expect(widthOf(".o_wf_enrollment_done_bar")).toBe("40%");
+    expect(".o_wf_enrollment_failed_bar").toHaveClass("bg-danger");
+    expect(widthOf(".o_wf_enrollment_failed_bar")).toBe("10%");
 });
 
 test("no failed run: nothing red; an empty enrollment draws an empty bar", async () => {
@@ -80,7 +80,7 @@ test("no failed run: nothing red; an empty enrollment draws an empty bar", async
     expect(".o_wf_enrollment_done").toHaveText("0 / 0 done");
     expect(".o_wf_enrollment_failed_count").not.toHaveClass("text-danger");
     expect(".o_wf_enrollment_queued").toHaveCount(0);
-    expect(widthOf(".o_wf_enrollment_succeeded")).toBe("0%");
+    expect(widthOf(".o_wf_enrollment_done_bar")).toBe("0%");
 });
 
 test("follows the bus notifications of its own enrollment, without reading the record again", async () => {
@@ -92,12 +92,12 @@ test("follows the bus notifications of its own enrollment, without reading the r
     expect(reads).toEqual([[1]]);
 
     sendProgress({ id: 2, total: 5, queued: 0, done: 5, failed: 5, state: "done", progress: 100 });
-    sendProgress({ id: 1, total: 10, queued: 2, done: 8, failed: 3, state: "running", progress: 80 });
-    await waitFor(".o_wf_enrollment_done:contains('8 / 10 done')");
+    sendProgress({ id: 1, total: 10, queued: 2, done: 5, failed: 3, state: "running", progress: 80 });
+    await waitFor(".o_wf_enrollment_done:contains('5 / 10 done')");
     expect(".o_wf_enrollment_failed_count").toHaveText("3 failed");
     expect(".o_wf_enrollment_queued").toHaveText("2 queued");
-    expect(widthOf(".o_wf_enrollment_succeeded")).toBe("50%");
-    expect(widthOf(".o_wf_enrollment_failed")).toBe("30%");
+    expect(widthOf(".o_wf_enrollment_done_bar")).toBe("50%");
+    expect(widthOf(".o_wf_enrollment_failed_bar")).toBe("30%");
     expect(reads).toEqual([[1]]);
     expect(".o_notification").toHaveCount(0);
 });
@@ -109,19 +109,19 @@ test("when its enrollment is done, tells the user and reads the record again", a
     });
     await showEnrollment(1);
     // The server has settled the last batch: the record read again says so too.
-    MockServer.env["workflow.enrollment"].write([1], { queued: 0, done: 10, failed: 2, state: "done", progress: 100 });
-    sendProgress({ id: 1, total: 10, queued: 0, done: 10, failed: 2, state: "done", progress: 100 });
+    MockServer.env["workflow.enrollment"].write([1], { queued: 0, done: 8, failed: 2, state: "done", progress: 100 });
+    sendProgress({ id: 1, total: 10, queued: 0, done: 8, failed: 2, state: "done", progress: 100 });
     await waitFor(".o_notification:contains('Enrollment finished')");
-    expect(".o_notification").toHaveText(/10 of 10 records done, 2 failed\./);
+    expect(".o_notification").toHaveText(/10 records: 8 done, 2 failed\./);
     await animationFrame();
     expect(reads).toEqual([[1], [1]]);
     expect(".o_field_widget[name=state]").toHaveText("Done");
     expect(".o_wf_enrollment_progress").toHaveAttribute("data-state", "done");
-    expect(widthOf(".o_wf_enrollment_succeeded")).toBe("80%");
-    expect(widthOf(".o_wf_enrollment_failed")).toBe("20%");
+    expect(widthOf(".o_wf_enrollment_done_bar")).toBe("80%");
+    expect(widthOf(".o_wf_enrollment_failed_bar")).toBe("20%");
 
     // A late duplicate of the last notification says nothing more.
-    sendProgress({ id: 1, total: 10, queued: 0, done: 10, failed: 2, state: "done", progress: 100 });
+    sendProgress({ id: 1, total: 10, queued: 0, done: 8, failed: 2, state: "done", progress: 100 });
     await animationFrame();
     expect(".o_notification").toHaveCount(1);
 });

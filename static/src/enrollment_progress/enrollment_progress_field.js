@@ -8,7 +8,8 @@ export const PROGRESS_NOTIFICATION = "workflow_enrollment_progress";
 const COUNTERS = ["total", "queued", "done", "failed", "state"];
 
 /**
- * The progress of an enrollment: its finished runs over its total, the failed ones in red.
+ * The progress of an enrollment: its runs that ended well (done) and those that failed, in red,
+ * over the records it selected (total).
  * The server sends ``workflow_enrollment_progress`` on the bus at each settled batch, so the bar
  * follows the runs as they drain without reloading the page; once the enrollment is done the
  * record is read again (its state, end date and buttons change) and the user is told.
@@ -36,10 +37,6 @@ export class EnrollmentProgressField extends Component {
         return this.counters.total ? Math.min(100, (100 * count) / this.counters.total) : 0;
     }
 
-    get succeeded() {
-        return Math.max(0, this.counters.done - this.counters.failed);
-    }
-
     async onProgress(payload) {
         const record = this.props.record;
         if (payload.id !== record.resId) {
@@ -52,7 +49,7 @@ export class EnrollmentProgressField extends Component {
         }
         if (payload.state === "done") {
             this.notification.add(
-                _t("%(done)s of %(total)s records done, %(failed)s failed.", payload),
+                _t("%(total)s records: %(done)s done, %(failed)s failed.", payload),
                 { title: _t("Enrollment finished"), type: payload.failed ? "warning" : "success" }
             );
         }
