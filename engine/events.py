@@ -44,6 +44,12 @@ EVENT_TYPES = {
     )
 }
 
+MANUAL_EVENT = "manual"
+"""The event type of a run started by hand on one record (workflow.execute)."""
+ENROLLMENT_EVENT = "enrollment"
+"""The event type of a run of an enrollment: an existing record that the conditions of the
+workflow's triggers select, put into the workflow (workflow.enroll); no trigger waits for it."""
+
 ENTITY_MODELS = {
     "lead": "crm.lead",
     "deal": "crm.lead",
@@ -52,6 +58,9 @@ ENTITY_MODELS = {
 }
 """The Odoo model behind each entity type that configs and events name; a record appears
 in the context under every name its model has here (a crm.lead is both lead and deal)."""
+
+ENTITY_TYPES = [("lead", "Lead"), ("deal", "Deal"), ("contact", "Contact"), ("account", "Account")]
+"""The entity types with their labels, as selections offer them."""
 
 WORKFLOW_MODELS = frozenset(ENTITY_MODELS.values())
 """The only models whose records workflows run on and act on: a run, its actions and the

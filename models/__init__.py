@@ -12,12 +12,15 @@ from . import res_config_settings
 from . import res_partner
 from . import workflow_action
 from . import workflow_action_run
+from . import workflow_enrollment
 from . import workflow_export
 from . import workflow_run
 from . import workflow_run_access
 from . import workflow_run_execute
 from . import workflow_run_queue
 from . import workflow_run_queue_job
+# After the queue: its hooks extend the queue's methods.
+from . import workflow_run_enrollment
 from . import workflow_run_retention
 from . import workflow_secret
 from . import workflow_trigger
@@ -25,4 +28,5 @@ from . import workflow_trigger_fire
 from . import workflow_trigger_date
 from . import workflow_version
 from . import workflow_workflow
+from . import workflow_workflow_enroll
 from . import workflow_workflow_splits

@@ -46,7 +46,7 @@ class WorkflowRun(models.Model):
     )
     event_type = fields.Char(
         index=True, readonly=True,
-        help="The event that started the run (lead.created, deal.won, ..., manual).",
+        help="The event that started the run (lead.created, deal.won, ..., manual, enrollment).",
     )
     payload = fields.Json(
         readonly=True, help="The event's context keys, as the conditions and actions saw them."
@@ -231,6 +231,25 @@ class WorkflowRun(models.Model):
         return runs
 
     @api.model
+    def _insert_from(self, vals, source, source_fields):
+        """Create runs with one INSERT ... SELECT and return their ids: one run per row of the SQL
+        ``source``, whose columns give the fields ``source_fields`` in order, the other fields
+        those of ``vals`` or their defaults, as _insert gives them; each run gets a uuid of its
+        own. Many runs of one workflow (an enrollment) cost one statement, their rows never
+        reaching Python. Nothing is cached: the caller invalidates what it read of runs."""
+        row = {name: value for name, value in log_rows(self, [vals])[0].items() if name not in source_fields}
+        columns, names, params = insert_columns(self, [row])
+        # Typed values: a SELECT list would type them as text.
+        typed = ", ".join(f"%s::{field.column_type[1]}" for field in columns)
+        targets = ", ".join(f'"{name}"' for name in source_fields)
+        self.env.cr.execute(SQL(
+            f"INSERT INTO workflow_run ({names}, {targets}, uuid) "  # noqa: S608 - the names are the model's fields
+            f"SELECT {typed}, source.*, gen_random_uuid()::varchar FROM (%s) AS source RETURNING id",
+            *params, source,
+        ))
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
     def _unseen_rows(self, rows, sinces):
         """``rows`` without those whose idempotency key started a run of their workflow since
         their moment in ``sinces`` (one per row; None: not looked up) or comes again in
@@ -295,16 +314,7 @@ class WorkflowRun(models.Model):
         """
         if not launches:
             return self.browse()
-        depth = self.env.context.get("workflow_depth", 0)
-        max_depth = int(self.env["ir.config_parameter"].sudo().get_param(
-            "workflow_engine.max_chain_depth", DEFAULT_MAX_CHAIN_DEPTH
-        ))
-        if depth >= max_depth:
-            values = dict(values, state="failed", error_code="chain_too_deep", error=self.env._(
-                "Stopped: this run was started by a chain of %(depth)s workflow runs, deeper than the "
-                "limit of %(limit)s (system parameter workflow_engine.max_chain_depth).",
-                depth=depth, limit=max_depth,
-            ))
+        depth, values = self._chain_values(values)
         manual = "idempotency_key" in values
         manual_key = values.pop("idempotency_key", None)
         event = EVENT_TYPES.get(event_type)
@@ -395,6 +405,22 @@ class WorkflowRun(models.Model):
                  for run, record, event_keys in running},
             )
         return runs
+
+    @api.model
+    def _chain_values(self, values):
+        """The depth in the chain of runs of the runs started now, and their ``values``: failed,
+        saying why, once the chain is deeper than the configured limit."""
+        depth = self.env.context.get("workflow_depth", 0)
+        max_depth = int(self.env["ir.config_parameter"].sudo().get_param(
+            "workflow_engine.max_chain_depth", DEFAULT_MAX_CHAIN_DEPTH
+        ))
+        if depth >= max_depth:
+            values = dict(values, state="failed", error_code="chain_too_deep", error=self.env._(
+                "Stopped: this run was started by a chain of %(depth)s workflow runs, deeper than the "
+                "limit of %(limit)s (system parameter workflow_engine.max_chain_depth).",
+                depth=depth, limit=max_depth,
+            ))
+        return depth, values
 
     @api.model
     def _without_active_runs(self, workflow, matches):

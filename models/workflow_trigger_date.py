@@ -20,7 +20,7 @@ from odoo.tools import SQL, create_index
 
 from ..engine import jsondoc
 from ..engine.definition import DATE_EVENT, DATE_TRIGGER_KEYS, DefinitionError
-from ..engine.events import ENTITY_MODELS
+from ..engine.events import ENTITY_MODELS, ENTITY_TYPES
 from ..engine.timing import DURATION_UNITS, due_at, scan_window
 from .record_context import build_context
 
@@ -29,7 +29,6 @@ DATE_SETTINGS = frozenset({"event_type", *DATE_TRIGGER_KEYS, "active"})
 ACTIVITY_DEADLINE = "activity_date_deadline"
 """The one computed date field a trigger may watch: the deadline of a record's next activity
 (mail.activity.mixin), the earliest deadline of its activities, read from mail_activity."""
-ENTITY_TYPES = [("lead", "Lead"), ("deal", "Deal"), ("contact", "Contact"), ("account", "Account")]
 
 
 class WorkflowTrigger(models.Model):

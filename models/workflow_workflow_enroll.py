@@ -1,0 +1,348 @@
+"""workflow.workflow's enrollment of existing records (workflow.enrollment): the records that the
+conditions of its triggers select, found with one search (record_context.condition_domain), and
+one queued run for each, inserted in batches of INSERT ... SELECT."""
+
+import json
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
+from odoo.tools import SQL
+
+from ..engine import conditions as dsl
+from ..engine.definition import DATE_EVENT
+from ..engine.events import ENROLLMENT_EVENT, ENTITY_MODELS
+from ..groups import MANAGER_GROUP
+from .record_context import build_context, condition_domain
+from .workflow_action import ENTITY_DOMAINS
+
+ENROLL_BATCH = 10000
+"""Runs one INSERT of an enrollment creates."""
+EVALUATE_BATCH = 1000
+"""Records read at once to evaluate the part of a condition that no domain expresses."""
+SHOWN_RECORDS = 20
+"""Records a dry run lists, with the conditions that decided."""
+SHOWN_REJECTED = 5
+"""Records a dry run lists that the conditions reject, with the comparison that decided."""
+MAX_RECORD_ID = 2**31 - 1
+DOMAIN_OPERATORS = ("&", "|", "!")
+
+
+class WorkflowWorkflow(models.Model):
+    _inherit = "workflow.workflow"
+
+    enrollment_ids = fields.One2many(
+        "workflow.enrollment", "workflow_id", string="Enrollments",
+        help="The enrollments of existing records in the workflow, the newest first.",
+    )
+
+    def enroll(self, domain=None, res_ids=None, dry_run=False, entity_type=None):
+        """Enroll the existing records that this workflow's trigger conditions select: one queued
+        run each (event type ``enrollment``), logged under a new ``workflow.enrollment``.
+
+        ``entity_type`` names the records (lead, deal, contact, account) when the triggers name
+        several, by default the first trigger's; the conditions of the triggers of that entity
+        select them, as the run-as user sees them, among those the caller may read, narrowed by
+        ``domain`` (an Odoo domain) and ``res_ids``. A record that a running enrollment of the
+        workflow holds already is not enrolled again. With ``dry_run``, nothing is started.
+
+        Returns ``count`` (the records selected), ``records`` (the first of them: ``id``,
+        ``display_name``, ``accepted``, and the ``explanation`` of the conditions that held),
+        ``rejected_count`` and ``rejected`` (the first records the conditions leave out, with the
+        comparison that decided); without ``dry_run``, ``enrollment_id`` and ``queued`` (the runs
+        created) too.
+        """
+        self.ensure_one()
+        self.check_access("read")
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._(
+                "Only Workflow Managers and Administrators may enroll records in a workflow: it starts a run for "
+                "each. Run it on one record instead."
+            ))
+        if not self.active:
+            raise UserError(self.env._("The workflow '%s' is archived: unarchive it to enroll records.", self.name))
+        self._check_run_capabilities()
+        entity_type, triggers = self._enrollment_triggers(entity_type)
+        model_name = ENTITY_MODELS[entity_type]
+        caller_domain = self._check_enroll_domain(model_name, domain)
+        res_ids = self._check_enroll_ids(res_ids)
+        base = self._enroll_base(entity_type, caller_domain, res_ids)
+        acting = self._acting_records(self.env[model_name]).with_context(active_test=False)
+        sources = self._enroll_sources(acting, base, triggers)
+        selection = SQL(" UNION ").join(sources)
+        count = self._enroll_count(selection)
+        if dry_run:
+            return self._enroll_dry_run(acting, base, selection, count, triggers)
+        return self._enroll_records(acting, base, sources, count, triggers, entity_type, domain)
+
+    def _enrollment_triggers(self, entity_type):
+        """The entity whose records an enrollment takes (``entity_type``, else the first trigger's)
+        and the active triggers whose conditions select them: those of that entity, and those of
+        events of any record (custom events, timeline events)."""
+        triggers = self.trigger_ids.filtered("active")
+        entities = [self._trigger_entity(trigger) for trigger in triggers]
+        named = list(dict.fromkeys(entity for entity in entities if entity))
+        if entity_type in (None, False):
+            if not named:
+                raise UserError(self.env._(
+                    "entity_type: name the records to enroll (%(entities)s): no trigger of the workflow '%(workflow)s' "
+                    "names them.", entities=", ".join(ENTITY_MODELS), workflow=self.name,
+                ))
+            entity_type = named[0]
+        elif not isinstance(entity_type, str) or entity_type not in ENTITY_MODELS:
+            raise UserError(self.env._(
+                "entity_type: %(value)r is no entity; one of %(entities)s.", value=entity_type,
+                entities=", ".join(ENTITY_MODELS),
+            ))
+        elif named and entity_type not in named and None not in entities:
+            raise UserError(self.env._(
+                "entity_type: no active trigger of the workflow '%(workflow)s' starts it for a %(entity)s; its "
+                "triggers start it for %(entities)s.", workflow=self.name, entity=entity_type,
+                entities=", ".join(named),
+            ))
+        chosen = triggers.browse(
+            trigger.id for trigger, entity in zip(triggers, entities, strict=True) if entity in (entity_type, None)
+        )
+        return entity_type, chosen
+
+    @api.model
+    def _trigger_entity(self, trigger):
+        """The entity type whose records ``trigger`` starts its workflow for; None for an event of
+        any record (a custom or timeline event)."""
+        if trigger.event_type == DATE_EVENT:
+            return trigger.entity_type
+        entity = trigger.event_type.partition(".")[0]
+        return entity if entity in ENTITY_MODELS else None
+
+    @api.model
+    def _check_enroll_domain(self, model_name, domain):
+        """``domain`` (an Odoo domain, as JSON gives it), refused with a UserError naming the path of
+        what is wrong: no list, a term that is no operator or leaf, a field the caller may not read."""
+        if domain in (None, False):
+            return []
+        if not isinstance(domain, list):
+            raise UserError(self.env._("domain: a domain is a list of terms, not %s.", type(domain).__name__))
+        checked = []
+        # Read from the end, the terms a prefix operator needs are on the stack.
+        terms = 0
+        for index in reversed(range(len(domain))):
+            term = domain[index]
+            if term in DOMAIN_OPERATORS:
+                needed = 1 if term == "!" else 2
+                if terms < needed:
+                    raise UserError(self.env._(
+                        "domain[%(index)s]: '%(operator)s' needs %(needed)s terms after it.",
+                        index=index, operator=term, needed=needed,
+                    ))
+                terms -= needed - 1
+            else:
+                self._check_enroll_leaf(model_name, term, f"domain[{index}]")
+                terms += 1
+            checked.insert(0, term if isinstance(term, str) else tuple(term))
+        return checked
+
+    @api.model
+    def _check_enroll_leaf(self, model_name, leaf, path):
+        if not (isinstance(leaf, (list, tuple)) and len(leaf) == 3 and isinstance(leaf[0], str)
+                and isinstance(leaf[1], str)):
+            raise UserError(self.env._(
+                "%s: a term is '&', '|', '!' or a [field, operator, value] list.", path
+            ))
+        name, operator, value = leaf
+        if operator not in expression.TERM_OPERATORS:
+            raise UserError(self.env._(
+                "%(path)s: unknown operator '%(operator)s'; one of %(operators)s.",
+                path=path, operator=operator, operators=", ".join(expression.TERM_OPERATORS),
+            ))
+        values = value if isinstance(value, list) else [value]
+        if not all(item is None or isinstance(item, (str, int, float, bool)) for item in values):
+            raise UserError(self.env._("%s: a value is a string, a number, a boolean, null or a list of them.", path))
+        model = self.env[model_name]
+        for part in name.split("."):
+            field = model._fields.get(part)
+            if field is None or not field.is_accessible(self.env):
+                raise UserError(self.env._(
+                    "%(path)s: unknown field '%(field)s' on %(model)s.", path=path, field=part, model=model._name
+                ))
+            model = self.env[field.comodel_name] if field.relational else None
+            if model is None and part != name.split(".")[-1]:
+                raise UserError(self.env._(
+                    "%(path)s: '%(field)s' is no relation, no field can follow it.", path=path, field=part
+                ))
+
+    @api.model
+    def _check_enroll_ids(self, res_ids):
+        if res_ids in (None, False):
+            return None
+        if not isinstance(res_ids, list):
+            raise UserError(self.env._("res_ids: a list of record ids, not %s.", type(res_ids).__name__))
+        for index, res_id in enumerate(res_ids):
+            if type(res_id) is not int or not 0 < res_id <= MAX_RECORD_ID:
+                raise UserError(self.env._("res_ids[%(index)s]: %(value)r is no record id.", index=index,
+                                           value=res_id))
+        return res_ids
+
+    def _enroll_base(self, entity_type, caller_domain, res_ids):
+        """The SQL of the ids of the records of ``entity_type`` that the caller may read, in the
+        workflow's company, narrowed by ``caller_domain`` and ``res_ids``: those an enrollment may take."""
+        model = self.env[ENTITY_MODELS[entity_type]]
+        domain = [*ENTITY_DOMAINS[entity_type], *caller_domain] if caller_domain else ENTITY_DOMAINS[entity_type]
+        domain = expression.AND([domain, [("id", "in", res_ids)]] if res_ids is not None else [domain])
+        if self.company_id and "company_id" in model._fields:
+            # As an event of a record without a company starts the workflows of the current one.
+            companies = [self.company_id.id, *([False] if self.env.company == self.company_id else [])]
+            domain = expression.AND([domain, [("company_id", "in", companies)]])
+        try:
+            return model._search(domain).subselect()
+        except (ValueError, TypeError) as exc:
+            raise UserError(self.env._("domain: %s", exc)) from exc
+
+    def _enroll_sources(self, acting, base, triggers):
+        """The SQL of the ids that each trigger's conditions select among ``base``, in the order of
+        ``triggers``, as the run-as user sees the records (``acting``): the search of the conditions'
+        domain, and where a part of them is no domain, the records for which it holds in Python."""
+        sources = []
+        for trigger in triggers or [None]:
+            domain, residual = condition_domain(acting, trigger.conditions or None if trigger else None,
+                                                company=acting.env.company)
+            query = acting._search(expression.AND([[("id", "in", base)], domain]))
+            if residual is None:
+                sources.append(query.subselect())
+                continue
+            self.env.cr.execute(query.subselect())
+            holds = dsl.compile(residual)
+            superset = [row[0] for row in self.env.cr.fetchall()]
+            kept = []
+            for start in range(0, len(superset), EVALUATE_BATCH):
+                records = acting.browse(superset[start:start + EVALUATE_BATCH])
+                kept.extend(
+                    record.id for record in records
+                    if holds(build_context(record, {}, acting.env.company, memoize=True))
+                )
+                records.invalidate_recordset()
+            sources.append(SQL("SELECT unnest(%s::int[])", kept))
+        return sources
+
+    def _enroll_count(self, selection):
+        """How many records ``selection`` holds; a value of the caller's domain that does not fit its
+        field is refused as the domain's."""
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS selection", selection))
+                return self.env.cr.fetchone()[0]
+        except psycopg2.DataError as exc:
+            raise UserError(self.env._("domain: %s", exc.diag.message_primary or exc)) from None
+
+    def _enroll_dry_run(self, acting, base, selection, count, triggers):
+        self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS base", base))
+        rejected_count = self.env.cr.fetchone()[0] - count
+        self.env.cr.execute(SQL(
+            "SELECT id FROM (%s) AS selection(id) ORDER BY id LIMIT %s", selection, SHOWN_RECORDS
+        ))
+        accepted = [row[0] for row in self.env.cr.fetchall()]
+        self.env.cr.execute(SQL(
+            "SELECT id FROM (%s) AS base(id) WHERE id NOT IN (SELECT id FROM (%s) AS selection(id)) "
+            "ORDER BY id LIMIT %s", base, selection, SHOWN_REJECTED,
+        ))
+        rejected = [row[0] for row in self.env.cr.fetchall()]
+        return {
+            "count": count,
+            "records": self._enroll_explained(acting.browse(accepted), triggers),
+            "rejected_count": rejected_count,
+            "rejected": self._enroll_explained(acting.browse(rejected), triggers),
+        }
+
+    def _enroll_explained(self, records, triggers):
+        """``records`` (as the run-as user sees them) with the explanation of the conditions of
+        ``triggers``: those that held, else those of the last trigger tried."""
+        explained = []
+        for record in records:
+            _trigger, explanation = triggers._evaluate(build_context(record, {}, record.env.company))
+            explained.append({
+                "id": record.id, "display_name": record.display_name, "accepted": explanation.result,
+                "explanation": explanation.summary(),
+            })
+        return explained
+
+    def _enroll_records(self, acting, base, sources, count, triggers, entity_type, domain):
+        """Create the enrollment of ``count`` records and queue a run for each record of
+        ``sources`` (one per trigger, in order) that no running enrollment of the workflow holds."""
+        # Two enrollments of one workflow at once would each miss the other's runs: they take turns on
+        # the workflow's row, and the later one, which conflicts, is tried again and sees them.
+        self.env.cr.execute("UPDATE workflow_workflow SET id = id WHERE id = %s", [self.id])
+        now = fields.Datetime.now()
+        enrollment = self.env["workflow.enrollment"].sudo().create({
+            "workflow_id": self.id, "user_id": self.env.uid, "res_model": acting._name, "entity_type": entity_type,
+            "domain": json.dumps(domain) if domain else False, "total": count, "started_at": now,
+        })
+        enrollment.flush_recordset()
+        Run = self.env["workflow.run"].sudo()
+        depth, values = Run._chain_values({})
+        common = {
+            "workflow_id": self.id, "event_type": ENROLLMENT_EVENT, "version_id": self.current_version_id.id,
+            "depth": depth, "queue_backend": self.queue_backend, "state": "pending", "payload": {},
+            "res_model": acting._name, "user_id": acting.env.uid, "enrollment_id": enrollment.id, **values,
+        }
+        model = self.env[acting._name]
+        # The company each run acts in: the workflow's, else its record's, else the current one (_acting_records).
+        company = SQL("%s::int", self.company_id.id) if self.company_id else (
+            SQL("COALESCE(record.company_id, %s)", self.env.company.id) if "company_id" in model._fields
+            else SQL("%s::int", self.env.company.id)
+        )
+        # Runs of the records that a running enrollment of the workflow (this one too) holds: none again.
+        held = SQL(
+            "SELECT FROM workflow_run AS run "
+            "JOIN workflow_enrollment AS enrollment ON enrollment.id = run.enrollment_id "
+            "WHERE enrollment.workflow_id = %s AND enrollment.state = 'running' AND run.res_model = %s "
+            "AND run.res_id = selection.id",
+            self.id, acting._name,
+        )
+        active = SQL(
+            "AND NOT EXISTS (SELECT FROM workflow_run AS run WHERE run.workflow_id = %s AND run.res_model = %s "
+            "AND run.res_id = selection.id AND run.state IN ('pending', 'running', 'waiting'))",
+            self.id, acting._name,
+        ) if self.single_active_run else SQL()
+        run_ids = []
+        for trigger, source in zip(triggers or [triggers], sources, strict=True):
+            last = 0
+            while True:
+                inserted = Run._insert_from(dict(common, trigger_id=trigger.id), SQL(
+                    "SELECT selection.id, %s, 'enrollment:' || %s || ':' || selection.id "
+                    "FROM (%s) AS selection(id) JOIN %s AS record ON record.id = selection.id "
+                    "WHERE selection.id > %s AND NOT EXISTS (%s) %s ORDER BY selection.id LIMIT %s",
+                    company, enrollment.id, source, SQL.identifier(model._table), last, held, active, ENROLL_BATCH,
+                ), ["res_id", "company_id", "idempotency_key"])
+                run_ids.extend(inserted)
+                if len(inserted) < ENROLL_BATCH:
+                    break
+                self.env.cr.execute("SELECT max(res_id) FROM workflow_run WHERE id = ANY(%s)", [inserted])
+                last = self.env.cr.fetchone()[0]
+        skipped = count - len(run_ids)
+        if self.single_active_run and skipped:
+            self._count_enrollment_skips(enrollment, SQL(" UNION ").join(sources), held)
+        enrollment.queued = len(run_ids)
+        runs = Run.browse(run_ids)
+        for name in ("state", "queue_backend", "next_attempt_at"):
+            self.env.cache.update(runs, Run._fields[name], [common.get(name, False)] * len(runs))
+        # Created with none in cache: the runs were inserted past the ORM.
+        self.invalidate_recordset(["run_ids"])
+        enrollment.invalidate_recordset(["run_ids"])
+        if common["state"] == "pending":
+            runs._wake_queue()
+        enrollment._refresh_progress()
+        return {
+            **self._enroll_dry_run(acting, base, SQL(" UNION ").join(sources), count, triggers),
+            "enrollment_id": enrollment.id, "queued": len(run_ids),
+        }
+
+    def _count_enrollment_skips(self, enrollment, selection, held):
+        """Count on the workflow the records of ``selection`` that got no run of ``enrollment``
+        because they had an active run already (One Active Run per Record), as events count them."""
+        self.env.cr.execute(SQL(
+            "UPDATE workflow_workflow SET concurrency_skip_count = COALESCE(concurrency_skip_count, 0) + "
+            "(SELECT count(*) FROM (%s) AS selection(id) WHERE NOT EXISTS (%s)) WHERE id = %s",
+            selection, held, self.id,
+        ))
+        self.invalidate_recordset(["concurrency_skip_count"])
