@@ -1,7 +1,7 @@
 import { expect, test } from "@odoo/hoot";
 import { queryAllTexts } from "@odoo/hoot-dom";
-import { defineModels, fields, models, mountView } from "@web/../tests/web_test_helpers";
-import { defineWorkflowModels, mockJsonField } from "./workflow_test_helpers";
+import { defineModels, fields, models } from "@web/../tests/web_test_helpers";
+import { defineWorkflowModels, showJsonField } from "./workflow_test_helpers";
 
 class WorkflowEnrollWizard extends models.Model {
     _name = "workflow.enroll.wizard";
@@ -29,15 +29,8 @@ const PREVIEW = {
     ],
 };
 
-async function showPreview(preview) {
-    WorkflowEnrollWizard._records = [{ id: 1, preview: JSON.stringify(preview) }];
-    mockJsonField("workflow.enroll.wizard", "preview");
-    await mountView({
-        type: "form",
-        resModel: "workflow.enroll.wizard",
-        resId: 1,
-        arch: `<form><field name="preview" widget="workflow_enroll_preview"/></form>`,
-    });
+function showPreview(preview) {
+    return showJsonField(WorkflowEnrollWizard, "preview", "workflow_enroll_preview", preview);
 }
 
 test("counts the records the conditions accept and shows why the conditions reject the others", async () => {
