@@ -20,3 +20,4 @@ from . import test_rest_steps
 from . import test_condition_domains
 from . import test_workflow_sub
 from . import test_workflow_enroll
+from . import test_workflow_enroll_wizard
