@@ -85,6 +85,23 @@ class TestWorkflowEnrollWizard(WorkflowCase):
         self.assertEqual(refused.exception.args[0], "domain[0]: unknown field 'nope' on crm.lead.")
         self.assertFalse(self.env["workflow.enrollment"].search([("workflow_id", "=", self.workflow.id)]))
 
+    def test_what_no_list_sends_is_refused_naming_the_field(self):
+        Wizard = self.env["workflow.enroll.wizard"].with_user(self.manager)
+        for values, message in (
+            ({"selected_model": "res.users", "selected_ids": [1]},
+             "selected_model: workflows act only on crm.lead, res.partner, not on 'res.users'"),
+            ({"selected_model": "crm.lead", "selected_ids": [2**40]}, "res_ids[0]: 1099511627776 is no record id."),
+            ({"selected_model": "crm.lead", "selected_ids": "1,2"}, "res_ids: a list of record ids, not str."),
+        ):
+            with self.assertRaises(UserError) as refused:
+                Wizard.create(dict(values, workflow_id=self.workflow.id, entity_type="lead")).action_enroll()
+            self.assertEqual(refused.exception.args[0], message)
+        wizard = Wizard.create({"workflow_id": self.workflow.id, "domain": "[" * 500 + "]" * 500})
+        self.assertIn("is not a domain of literal values", wizard.preview["error"])
+        wizard.domain = "'stage_id'"
+        self.assertEqual(wizard.preview, {"error": "domain: a domain is a list of terms, not str."})
+        self.assertFalse(self.env["workflow.enrollment"].search([("workflow_id", "=", self.workflow.id)]))
+
     def test_a_workflow_of_several_kinds_of_records_asks_which(self):
         self.workflow.trigger_ids = [Command.create({"event_type": "deal.won"})]
         wizard = self._wizard(default_workflow_id=self.workflow.id)

@@ -4,7 +4,7 @@ import json
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..engine.events import ENTITY_MODELS, ENTITY_TYPES, WORKFLOW_MODELS
+from ..engine.events import ENTITY_MODELS, ENTITY_TYPES, WORKFLOW_MODELS, workflow_model_problem
 
 
 class WorkflowEnrollWizard(models.TransientModel):
@@ -115,7 +115,7 @@ class WorkflowEnrollWizard(models.TransientModel):
     def _enroll(self, dry_run):
         """workflow.workflow.enroll with the wizard's choices: the records selected in a list, else
         those of the domain."""
-        selected = self.selected_ids if self.selected_model else None
+        selected = self._selected()
         domain = None if selected is not None else self._domain()
         result = self.workflow_id.enroll(
             domain=domain, res_ids=selected, dry_run=dry_run, entity_type=self.entity_type or None,
@@ -128,12 +128,21 @@ class WorkflowEnrollWizard(models.TransientModel):
     def _domain(self):
         """The domain widget's text as the list of terms enroll takes (JSON: lists, not tuples)."""
         try:
-            domain = ast.literal_eval(self.domain or "[]")
-            return json.loads(json.dumps(domain)) or None
-        except (ValueError, SyntaxError, TypeError) as exc:
+            return json.loads(json.dumps(ast.literal_eval(self.domain or "[]")))
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
             raise UserError(self.env._(
                 "domain: %(domain)s is not a domain of literal values (%(error)s).", domain=self.domain, error=exc,
             )) from exc
+
+    def _selected(self):
+        """The ids of the records selected in a list, or None when the wizard enrolls those of its
+        domain; what no list could have sent is refused, naming the field."""
+        if not self.selected_model:
+            return None
+        problem = workflow_model_problem(self.selected_model)
+        if problem:
+            raise UserError(self.env._("selected_model: %s", problem))
+        return self.env["workflow.workflow"]._check_enroll_ids(self.selected_ids) or []
 
     def _workflow_entities(self):
         """The kinds of records the wizard's workflow may enroll here."""
@@ -158,8 +167,9 @@ class WorkflowEnrollWizard(models.TransientModel):
 
     def _default_entity(self, entities):
         """The kind of the first record selected in a list, when the workflow acts on it; else the first one."""
-        if self.selected_model and self.selected_ids:
-            record = self.env[self.selected_model].browse(self.selected_ids[0]).exists()._filtered_access("read")
+        selected = self._selected()
+        if selected:
+            record = self.env[self.selected_model].browse(selected[0]).exists()._filtered_access("read")
             if record._name == "crm.lead":
                 kind = "deal" if record.type == "opportunity" else "lead"
             else:
