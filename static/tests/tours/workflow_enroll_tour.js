@@ -1,6 +1,7 @@
 /**
  * Enrolls leads selected in the list of leads in a workflow: the action Run a Workflow, its
- * preview of what the workflow's conditions accept and reject, and the enrollment's form.
+ * preview of what the workflow's conditions accept and reject, and the enrollment's form; then
+ * opens the wizard from the workflow's form, with its domain on leads, and closes it.
  *
  * The test that starts it (tests/test_ui_tour.py) creates the workflow "Enroll high-value
  * leads" and the leads "Tour: Initech" (high-value) and "Tour: Tiny" (not).
@@ -71,6 +72,35 @@ registry.category("web_tour.tours").add("workflow_engine_enroll", {
         {
             content: "Its runs are a click away",
             trigger: ".o_form_view button[name=action_view_runs]",
+        },
+        {
+            content: "Open the workflow",
+            trigger: ".o_form_view .o_field_widget[name=workflow_id] a",
+            run: "click",
+        },
+        {
+            content: "Enroll existing records from the workflow's form",
+            trigger: ".o_form_view .o_form_statusbar button:contains(Enroll Existing Records)",
+            run: "click",
+        },
+        {
+            content: "The wizard offers a domain on leads",
+            trigger: ".modal .o_field_widget[name=domain] .o_field_domain_dialog_button",
+        },
+        {
+            content: "and counts the leads the conditions accept among all of them",
+            trigger: ".modal .o_wf_enroll_preview_accepted tr:contains(Tour: Initech)",
+        },
+        {
+            trigger: ".modal .o_wf_enroll_preview_count:contains(records would be enrolled)",
+        },
+        {
+            content: "Close without enrolling",
+            trigger: ".modal-footer button:contains(Cancel)",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal))",
         },
     ],
 });
