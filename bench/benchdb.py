@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,3 +29,31 @@ def ensure_database(db, path, modules):
         sys.executable, "-m", "odoo", "-d", db, "--db_host=127.0.0.1", "--db_user=odoo", f"--addons-path={path}",
         "-u" if exists else "-i", modules, "--without-demo=all", "--stop-after-init", "--log-level=warn",
     ], check=True)
+
+
+def best_of(rounds, measure):
+    """The shortest of ``rounds`` runs of ``measure`` (seconds), each rolled back to where it started."""
+    return min(measure() for _round in range(rounds))
+
+
+def rolled_back(env, function):
+    """The seconds ``function()`` takes, its changes rolled back afterwards."""
+    env.cr.execute("SAVEPOINT bench")
+    start = time.perf_counter()
+    function()
+    env.flush_all()
+    elapsed = time.perf_counter() - start
+    env.cr.execute("ROLLBACK TO SAVEPOINT bench")
+    env.invalidate_all()
+    return elapsed
+
+
+def open_registry(db):
+    """The registry of ``db``, created or updated with workflow_engine first (ensure_database)."""
+    import odoo  # noqa: PLC0415 - once bench/ is off the path (see above)
+    from odoo.modules.registry import Registry  # noqa: PLC0415
+
+    path = addons_path()
+    ensure_database(db, path, "workflow_engine")
+    odoo.tools.config.parse_config(["--db_host=127.0.0.1", "--db_user=odoo", f"--addons-path={path}"])
+    return Registry(db)

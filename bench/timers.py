@@ -18,7 +18,7 @@ import argparse
 import time
 from datetime import timedelta
 
-from benchdb import addons_path, ensure_database
+from benchdb import best_of, open_registry, rolled_back
 
 NOTHING_DUE_TARGET_MS = 50
 QUEUED_TARGET_PER_SECOND = 5000
@@ -53,23 +53,6 @@ def add_date_workflow(env):
     })
 
 
-def best_of(rounds, measure):
-    """The shortest of ``rounds`` runs of ``measure`` (seconds), each rolled back to where it started."""
-    return min(measure() for _round in range(rounds))
-
-
-def rolled_back(env, function):
-    """The seconds ``function()`` takes, its changes rolled back afterwards."""
-    env.cr.execute("SAVEPOINT bench")
-    start = time.perf_counter()
-    function()
-    env.flush_all()
-    elapsed = time.perf_counter() - start
-    env.cr.execute("ROLLBACK TO SAVEPOINT bench")
-    env.invalidate_all()
-    return elapsed
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="wf_bench")
@@ -78,14 +61,11 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
+    registry = open_registry(args.db)
+
     import odoo
     from odoo import api, fields
-    from odoo.modules.registry import Registry
 
-    path = addons_path()
-    ensure_database(args.db, path, "workflow_engine")
-    odoo.tools.config.parse_config(["--db_host=127.0.0.1", "--db_user=odoo", f"--addons-path={path}"])
-    registry = Registry(args.db)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
         now = fields.Datetime.now()

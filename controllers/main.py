@@ -35,7 +35,8 @@ OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 RECORD_KEYS = {"res_model": (str, True), "res_id": (int, True)}
 EXECUTE_KEYS = {**RECORD_KEYS, "payload": (dict, False)}
 EVENT_KEYS = {"name": (str, True), "payload": (dict, False), "record": (RECORD_KEYS, False)}
-JSON_TYPE_NAMES = {str: "a string", int: "an integer", dict: "an object"}
+ENROLL_KEYS = {"domain": (list, False), "res_ids": (list, False), "dry_run": (bool, False), "entity_type": (str, False)}
+JSON_TYPE_NAMES = {str: "a string", int: "an integer", dict: "an object", list: "an array", bool: "a boolean"}
 
 
 def api_route(path, method, auth=API_AUTH):
@@ -123,6 +124,16 @@ class WorkflowApi(http.Controller):
                 {"id": run.id, "uuid": run.uuid, "state": run.state}, status=202, headers={"Location": _run_url(run)}
             )
         return _json(_run_document(run))
+
+    @api_route("/api/v1/workflows/<int:workflow_id>/enroll/", "POST")
+    def enroll_records(self, workflow_id):
+        workflow = _visible_record("workflow.workflow", workflow_id)
+        body = _json_object(ENROLL_KEYS)
+        result = workflow.enroll(
+            domain=body.get("domain"), res_ids=body.get("res_ids"), dry_run=bool(body.get("dry_run")),
+            entity_type=body.get("entity_type"),
+        )
+        return _json(result, status=200 if body.get("dry_run") else 202)
 
     @api_route("/api/v1/workflows/<int:workflow_id>/runs/", "GET")
     def list_runs(self, workflow_id, limit=None, offset=None, state=None, date_from=None, date_to=None):
@@ -235,7 +246,7 @@ def _request_errors(value, keys, path=""):
                 details.append({"path": item_path, "message": "missing required key"})
         elif isinstance(kind, dict):
             details += _request_errors(item, kind, item_path)
-        elif not isinstance(item, kind) or isinstance(item, bool):
+        elif not isinstance(item, kind) or (isinstance(item, bool) and kind is not bool):
             details.append({"path": item_path, "message": f"must be {JSON_TYPE_NAMES[kind]}"})
         elif kind is str and not item.strip():
             details.append({"path": item_path, "message": "must not be empty"})

@@ -82,7 +82,7 @@ class WorkflowEnrollment(models.Model):
         for enrollment in self:
             enrollment.progress = enrollment._progress()
 
-    @api.depends("workflow_id", "started_at")
+    @api.depends("workflow_id.name", "total")
     def _compute_display_name(self):
         for enrollment in self:
             enrollment.display_name = self.env._(

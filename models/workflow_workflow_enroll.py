@@ -2,6 +2,8 @@
 conditions of its triggers select, found with one search (record_context.condition_domain), and
 one queued run for each, inserted in batches of INSERT ... SELECT."""
 
+import heapq
+import itertools
 import json
 
 import psycopg2
@@ -70,12 +72,12 @@ class WorkflowWorkflow(models.Model):
         res_ids = self._check_enroll_ids(res_ids)
         base = self._enroll_base(entity_type, caller_domain, res_ids)
         acting = self._acting_records(self.env[model_name]).with_context(active_test=False)
-        sources = self._enroll_sources(acting, base, triggers)
-        selection = SQL(" UNION ").join(sources)
-        count = self._enroll_count(selection)
+        base_ids = self._enroll_ids(base)
+        selected = self._enroll_selection(acting, base, triggers)
+        result = self._enroll_dry_run(acting, base_ids, selected, triggers)
         if dry_run:
-            return self._enroll_dry_run(acting, base, selection, count, triggers)
-        return self._enroll_records(acting, base, sources, count, triggers, entity_type, domain)
+            return result
+        return dict(result, **self._enroll_records(acting, selected, result["count"], entity_type, domain))
 
     def _enrollment_triggers(self, entity_type):
         """The entity whose records an enrollment takes (``entity_type``, else the first trigger's)
@@ -199,86 +201,99 @@ class WorkflowWorkflow(models.Model):
         except (ValueError, TypeError) as exc:
             raise UserError(self.env._("domain: %s", exc)) from exc
 
-    def _enroll_sources(self, acting, base, triggers):
-        """The SQL of the ids that each trigger's conditions select among ``base``, in the order of
-        ``triggers``, as the run-as user sees the records (``acting``): the search of the conditions'
-        domain, and where a part of them is no domain, the records for which it holds in Python."""
-        sources = []
-        for trigger in triggers or [None]:
-            domain, residual = condition_domain(acting, trigger.conditions or None if trigger else None,
-                                                company=acting.env.company)
-            query = acting._search(expression.AND([[("id", "in", base)], domain]))
-            if residual is None:
-                sources.append(query.subselect())
-                continue
-            self.env.cr.execute(query.subselect())
-            holds = dsl.compile(residual)
-            superset = [row[0] for row in self.env.cr.fetchall()]
-            kept = []
-            for start in range(0, len(superset), EVALUATE_BATCH):
-                records = acting.browse(superset[start:start + EVALUATE_BATCH])
-                kept.extend(
-                    record.id for record in records
-                    if holds(build_context(record, {}, acting.env.company, memoize=True))
-                )
-                records.invalidate_recordset()
-            sources.append(SQL("SELECT unnest(%s::int[])", kept))
-        return sources
-
-    def _enroll_count(self, selection):
-        """How many records ``selection`` holds; a value of the caller's domain that does not fit its
-        field is refused as the domain's."""
+    def _enroll_ids(self, base):
+        """The ids of the SQL ``base``, in order; a value of the caller's domain that its field
+        cannot hold is refused as the domain's."""
         try:
             with self.env.cr.savepoint():
-                self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS selection", selection))
-                return self.env.cr.fetchone()[0]
-        except psycopg2.DataError as exc:
+                self.env.cr.execute(SQL("SELECT id FROM (%s) AS base(id) ORDER BY id", base))
+                return [row[0] for row in self.env.cr.fetchall()]
+        except (psycopg2.DataError, psycopg2.errors.UndefinedFunction) as exc:
             raise UserError(self.env._("domain: %s", exc.diag.message_primary or exc)) from None
 
-    def _enroll_dry_run(self, acting, base, selection, count, triggers):
-        self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS base", base))
-        rejected_count = self.env.cr.fetchone()[0] - count
-        self.env.cr.execute(SQL(
-            "SELECT id FROM (%s) AS selection(id) ORDER BY id LIMIT %s", selection, SHOWN_RECORDS
-        ))
-        accepted = [row[0] for row in self.env.cr.fetchall()]
-        self.env.cr.execute(SQL(
-            "SELECT id FROM (%s) AS base(id) WHERE id NOT IN (SELECT id FROM (%s) AS selection(id)) "
-            "ORDER BY id LIMIT %s", base, selection, SHOWN_REJECTED,
-        ))
-        rejected = [row[0] for row in self.env.cr.fetchall()]
+    def _enroll_selection(self, acting, base, triggers):
+        """``(trigger, ids)`` for each of ``triggers`` in order: the ids, in order, of the records of
+        the SQL ``base`` that its conditions select as the run-as user sees them (``acting``) and no
+        earlier trigger did. One search of the conditions' domain, and where a part of them is no
+        domain, that part evaluated in Python on the records found."""
+        selection = []
+        taken = set()
+        for trigger in triggers or [triggers]:
+            domain, residual = condition_domain(acting, trigger.conditions or None, company=acting.env.company)
+            self.env.cr.execute(acting._search(expression.AND([[("id", "in", base)], domain])).subselect())
+            ids = sorted(row[0] for row in self.env.cr.fetchall())
+            if residual is not None:
+                holds = dsl.compile(residual)
+                kept = []
+                for start in range(0, len(ids), EVALUATE_BATCH):
+                    records = acting.browse(ids[start:start + EVALUATE_BATCH])
+                    kept.extend(
+                        record.id for record in records
+                        if holds(build_context(record, {}, acting.env.company, memoize=True))
+                    )
+                    records.invalidate_recordset()
+                ids = kept
+            ids = [res_id for res_id in ids if res_id not in taken]
+            taken.update(ids)
+            selection.append((trigger, ids))
+        return selection
+
+    def _enroll_dry_run(self, acting, base_ids, selected, triggers):
+        """What an enrollment would take: the records ``selected`` (``(trigger, ids)``) among those of
+        ``base_ids``, the first of each kind listed with the comparison that decided."""
+        taken = {res_id for _trigger, ids in selected for res_id in ids}
+        accepted = heapq.nsmallest(SHOWN_RECORDS, taken)
+        rejected = list(itertools.islice((res_id for res_id in base_ids if res_id not in taken), SHOWN_REJECTED))
         return {
-            "count": count,
+            "count": len(taken),
             "records": self._enroll_explained(acting.browse(accepted), triggers),
-            "rejected_count": rejected_count,
+            "rejected_count": len(base_ids) - len(taken),
             "rejected": self._enroll_explained(acting.browse(rejected), triggers),
         }
 
     def _enroll_explained(self, records, triggers):
-        """``records`` (as the run-as user sees them) with the explanation of the conditions of
-        ``triggers``: those that held, else those of the last trigger tried."""
+        """``records`` (as the run-as user sees them, named as the caller does) with the explanation
+        of the conditions of ``triggers``: those that held, else those of the last trigger tried; a
+        record the run-as user may not read is explained so."""
+        readable = set(records.search([("id", "in", records.ids)]).ids)
+        names = {record.id: record.display_name for record in self.env[records._name].browse(records.ids)}
         explained = []
         for record in records:
-            _trigger, explanation = triggers._evaluate(build_context(record, {}, record.env.company))
+            if record.id in readable:
+                _trigger, explanation = triggers._evaluate(build_context(record, {}, record.env.company))
+                accepted, summary = explanation.result, explanation.summary()
+            else:
+                accepted, summary = False, self.env._(
+                    "%s (the run-as user) may not read it.", records.env.user.login
+                )
             explained.append({
-                "id": record.id, "display_name": record.display_name, "accepted": explanation.result,
-                "explanation": explanation.summary(),
+                "id": record.id, "display_name": names[record.id] or "", "accepted": accepted,
+                "explanation": summary,
             })
         return explained
 
-    def _enroll_records(self, acting, base, sources, count, triggers, entity_type, domain):
-        """Create the enrollment of ``count`` records and queue a run for each record of
-        ``sources`` (one per trigger, in order) that no running enrollment of the workflow holds."""
+    def _enroll_records(self, acting, selected, count, entity_type, domain):
+        """Create the enrollment of the ``count`` records ``selected`` (``(trigger, ids)``) and queue
+        a run for each that no running enrollment of the workflow holds, with one INSERT ... SELECT per
+        batch; return its ``enrollment_id`` and the runs ``queued``."""
         # Two enrollments of one workflow at once would each miss the other's runs: they take turns on
         # the workflow's row, and the later one, which conflicts, is tried again and sees them.
         self.env.cr.execute("UPDATE workflow_workflow SET id = id WHERE id = %s", [self.id])
+        Run = self.env["workflow.run"].sudo()
+        Run.flush_model(["enrollment_id", "res_model", "res_id"])
+        self.env.cr.execute(SQL(
+            "SELECT run.res_id FROM workflow_run AS run "
+            "JOIN workflow_enrollment AS enrollment ON enrollment.id = run.enrollment_id "
+            "WHERE enrollment.workflow_id = %s AND enrollment.state = 'running' AND run.res_model = %s",
+            self.id, acting._name,
+        ))
+        held = {row[0] for row in self.env.cr.fetchall()}
         now = fields.Datetime.now()
         enrollment = self.env["workflow.enrollment"].sudo().create({
             "workflow_id": self.id, "user_id": self.env.uid, "res_model": acting._name, "entity_type": entity_type,
             "domain": json.dumps(domain) if domain else False, "total": count, "started_at": now,
         })
         enrollment.flush_recordset()
-        Run = self.env["workflow.run"].sudo()
         depth, values = Run._chain_values({})
         common = {
             "workflow_id": self.id, "event_type": ENROLLMENT_EVENT, "version_id": self.current_version_id.id,
@@ -291,58 +306,27 @@ class WorkflowWorkflow(models.Model):
             SQL("COALESCE(record.company_id, %s)", self.env.company.id) if "company_id" in model._fields
             else SQL("%s::int", self.env.company.id)
         )
-        # Runs of the records that a running enrollment of the workflow (this one too) holds: none again.
-        held = SQL(
-            "SELECT FROM workflow_run AS run "
-            "JOIN workflow_enrollment AS enrollment ON enrollment.id = run.enrollment_id "
-            "WHERE enrollment.workflow_id = %s AND enrollment.state = 'running' AND run.res_model = %s "
-            "AND run.res_id = selection.id",
-            self.id, acting._name,
-        )
-        active = SQL(
-            "AND NOT EXISTS (SELECT FROM workflow_run AS run WHERE run.workflow_id = %s AND run.res_model = %s "
-            "AND run.res_id = selection.id AND run.state IN ('pending', 'running', 'waiting'))",
-            self.id, acting._name,
-        ) if self.single_active_run else SQL()
         run_ids = []
-        for trigger, source in zip(triggers or [triggers], sources, strict=True):
-            last = 0
-            while True:
-                inserted = Run._insert_from(dict(common, trigger_id=trigger.id), SQL(
+        for trigger, ids in selected:
+            ids = [res_id for res_id in ids if res_id not in held]
+            if self.single_active_run and ids:
+                # As for events: a record with an active run gets none, and is counted.
+                ids = [record.id for record, _keys in Run._without_active_runs(self, [(acting.browse(res_id), {})
+                                                                                      for res_id in ids])]
+            for start in range(0, len(ids), ENROLL_BATCH):
+                run_ids += Run._insert_from(dict(common, trigger_id=trigger.id), SQL(
                     "SELECT selection.id, %s, 'enrollment:' || %s || ':' || selection.id "
-                    "FROM (%s) AS selection(id) JOIN %s AS record ON record.id = selection.id "
-                    "WHERE selection.id > %s AND NOT EXISTS (%s) %s ORDER BY selection.id LIMIT %s",
-                    company, enrollment.id, source, SQL.identifier(model._table), last, held, active, ENROLL_BATCH,
+                    "FROM unnest(%s::int[]) AS selection(id) JOIN %s AS record ON record.id = selection.id",
+                    company, enrollment.id, ids[start:start + ENROLL_BATCH], SQL.identifier(model._table),
                 ), ["res_id", "company_id", "idempotency_key"])
-                run_ids.extend(inserted)
-                if len(inserted) < ENROLL_BATCH:
-                    break
-                self.env.cr.execute("SELECT max(res_id) FROM workflow_run WHERE id = ANY(%s)", [inserted])
-                last = self.env.cr.fetchone()[0]
-        skipped = count - len(run_ids)
-        if self.single_active_run and skipped:
-            self._count_enrollment_skips(enrollment, SQL(" UNION ").join(sources), held)
         enrollment.queued = len(run_ids)
-        runs = Run.browse(run_ids)
-        for name in ("state", "queue_backend", "next_attempt_at"):
-            self.env.cache.update(runs, Run._fields[name], [common.get(name, False)] * len(runs))
         # Created with none in cache: the runs were inserted past the ORM.
         self.invalidate_recordset(["run_ids"])
         enrollment.invalidate_recordset(["run_ids"])
         if common["state"] == "pending":
-            runs._wake_queue()
+            # Each run of the OCA backend is a job of its own; the built-in queue, woken once, takes
+            # the runs due at once one batch after the other.
+            runs = Run.browse(run_ids)
+            (runs if self.queue_backend == "queue_job" else runs[:1])._wake_queue()
         enrollment._refresh_progress()
-        return {
-            **self._enroll_dry_run(acting, base, SQL(" UNION ").join(sources), count, triggers),
-            "enrollment_id": enrollment.id, "queued": len(run_ids),
-        }
-
-    def _count_enrollment_skips(self, enrollment, selection, held):
-        """Count on the workflow the records of ``selection`` that got no run of ``enrollment``
-        because they had an active run already (One Active Run per Record), as events count them."""
-        self.env.cr.execute(SQL(
-            "UPDATE workflow_workflow SET concurrency_skip_count = COALESCE(concurrency_skip_count, 0) + "
-            "(SELECT count(*) FROM (%s) AS selection(id) WHERE NOT EXISTS (%s)) WHERE id = %s",
-            selection, held, self.id,
-        ))
-        self.invalidate_recordset(["concurrency_skip_count"])
+        return {"enrollment_id": enrollment.id, "queued": len(run_ids)}

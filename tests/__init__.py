@@ -21,3 +21,4 @@ from . import test_condition_domains
 from . import test_workflow_sub
 from . import test_workflow_enroll
 from . import test_workflow_enroll_wizard
+from . import test_rest_enroll

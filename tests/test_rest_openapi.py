@@ -141,6 +141,19 @@ class TestRestOpenapi(RestApiCase):
                 "POST", f"{one}execute/", data=json.dumps(execute), user=user, headers=TEXT),
             ("/api/v1/workflows/{id}/execute/", "POST", "422"): call(
                 "POST", f"{one}execute/", dict(execute, res_model="no.such.model"), user=user),
+            ("/api/v1/workflows/{id}/enroll/", "POST", "200"): call(
+                "POST", f"{one}enroll/", {"dry_run": True}, user=manager),
+            ("/api/v1/workflows/{id}/enroll/", "POST", "202"): call(
+                "POST", f"{one}enroll/", {"res_ids": [self.lead.id]}, user=manager),
+            ("/api/v1/workflows/{id}/enroll/", "POST", "400"): call("POST", f"{one}enroll/", data=b"{", user=manager),
+            ("/api/v1/workflows/{id}/enroll/", "POST", "401"): call("POST", f"{one}enroll/", {}),
+            ("/api/v1/workflows/{id}/enroll/", "POST", "403"): call("POST", f"{one}enroll/", {}, user=user),
+            ("/api/v1/workflows/{id}/enroll/", "POST", "404"): call("POST", f"{missing}enroll/", {}, user=manager),
+            ("/api/v1/workflows/{id}/enroll/", "POST", "413"): call("POST", f"{one}enroll/", huge, user=manager),
+            ("/api/v1/workflows/{id}/enroll/", "POST", "415"): call(
+                "POST", f"{one}enroll/", data=b"{}", user=manager, headers=TEXT),
+            ("/api/v1/workflows/{id}/enroll/", "POST", "422"): call(
+                "POST", f"{one}enroll/", {"domain": [["foo", "=", 1]]}, user=manager),
             ("/api/v1/workflows/{id}/runs/", "GET", "200"): call("GET", f"{one}runs/", user=user),
             ("/api/v1/workflows/{id}/runs/", "GET", "400"): call("GET", f"{one}runs/?state=done", user=user),
             ("/api/v1/workflows/{id}/runs/", "GET", "401"): call("GET", f"{one}runs/"),
