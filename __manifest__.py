@@ -17,6 +17,8 @@
         "wizard/workflow_dry_run_wizard_views.xml",
         "wizard/workflow_export_wizard_views.xml",
         "wizard/workflow_import_wizard_views.xml",
+        "views/workflow_enrollment_views.xml",
+        "wizard/workflow_enroll_wizard_views.xml",
         "views/workflow_run_views.xml",
         "views/workflow_action_run_views.xml",
         "views/workflow_version_views.xml",

@@ -20,4 +20,5 @@ from . import test_rest_steps
 from . import test_condition_domains
 from . import test_workflow_sub
 from . import test_workflow_enroll
+from . import test_workflow_enroll_wizard
 from . import test_rest_enroll

@@ -171,6 +171,26 @@ class TestWorkflowUi(HttpCase):
         for name in SCREENSHOTS:
             self.assertTrue((screenshots / f"{name}.png").stat().st_size, name)
 
+    def test_enroll_leads_selected_in_the_list(self):
+        leads = self.env["crm.lead"].create([
+            {"name": "Tour: Initech", "type": "lead", "expected_revenue": 70000, "email_from": "it@initech.com"},
+            {"name": "Tour: Tiny", "type": "lead", "expected_revenue": 5, "email_from": "me@tiny.example.com"},
+        ])
+        workflow = self.env["workflow.workflow"].create({
+            "name": "Enroll high-value leads",
+            "execution_mode": "queued",
+            "trigger_ids": [Command.create({
+                "event_type": "lead.created",
+                "conditions": {"field": "expected_revenue", "operator": "gte", "value": 50000},
+            })],
+            "action_ids": [Command.create({"name": "Note", "action_type": "add_note", "config": {"note": "Enrolled"}})],
+        })
+        self.start_tour("/odoo", "workflow_engine_enroll", login="admin", timeout=180)
+
+        enrollment = self.env["workflow.enrollment"].search([("workflow_id", "=", workflow.id)])
+        self.assertEqual((enrollment.user_id.login, enrollment.total, enrollment.queued), ("admin", 1, 1))
+        self.assertEqual(enrollment.run_ids.mapped("res_id"), leads[:1].ids)
+
     def test_javascript_unit_tests(self):
         self.browser_js(
             "/web/tests?headless&loglevel=2&timeout=15000&filter=%40workflow_engine",

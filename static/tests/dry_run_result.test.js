@@ -1,7 +1,7 @@
 import { expect, test } from "@odoo/hoot";
 import { queryAllTexts } from "@odoo/hoot-dom";
-import { defineModels, fields, models, mountView } from "@web/../tests/web_test_helpers";
-import { defineWorkflowModels, mockJsonField } from "./workflow_test_helpers";
+import { defineModels, fields, models } from "@web/../tests/web_test_helpers";
+import { defineWorkflowModels, showJsonField } from "./workflow_test_helpers";
 
 class WorkflowDryRunWizard extends models.Model {
     _name = "workflow.dry.run.wizard";
@@ -34,15 +34,8 @@ const EXPLAINED = {
     ],
 };
 
-async function showResult(result) {
-    WorkflowDryRunWizard._records = [{ id: 1, result: JSON.stringify(result) }];
-    mockJsonField("workflow.dry.run.wizard", "result");
-    await mountView({
-        type: "form",
-        resModel: "workflow.dry.run.wizard",
-        resId: 1,
-        arch: `<form><field name="result" widget="workflow_dry_run_result"/></form>`,
-    });
+function showResult(result) {
+    return showJsonField(WorkflowDryRunWizard, "result", "workflow_dry_run_result", result);
 }
 
 test("shows which comparison decided, with the values compared, and what each action would get", async () => {

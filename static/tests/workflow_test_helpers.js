@@ -1,5 +1,5 @@
 import { defineMailModels } from "@mail/../tests/mail_test_helpers";
-import { defineModels, fields, models, onRpc } from "@web/../tests/web_test_helpers";
+import { defineModels, fields, models, mountView, onRpc } from "@web/../tests/web_test_helpers";
 
 export const EVENT_TYPES = [
     ["lead.created", "Lead created"],
@@ -141,6 +141,21 @@ export function mockJsonField(modelName, fieldName) {
             args[1][fieldName] = JSON.stringify(args[1][fieldName]);
         }
         return parsed(parent());
+    });
+}
+
+/**
+ * Shows ``value`` in the JSON field ``fieldName`` of a record of ``ModelClass``, in a form
+ * where the field has the widget ``widget``.
+ */
+export async function showJsonField(ModelClass, fieldName, widget, value) {
+    ModelClass._records = [{ id: 1, [fieldName]: JSON.stringify(value) }];
+    mockJsonField(ModelClass._name, fieldName);
+    await mountView({
+        type: "form",
+        resModel: ModelClass._name,
+        resId: 1,
+        arch: `<form><field name="${fieldName}" widget="${widget}"/></form>`,
     });
 }
 
