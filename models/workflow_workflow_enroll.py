@@ -121,7 +121,7 @@ class WorkflowWorkflow(models.Model):
     def _check_enroll_domain(self, model_name, domain):
         """``domain`` (an Odoo domain, as JSON gives it), refused with a UserError naming the path of
         what is wrong: no list, a term that is no operator or leaf, a field the caller may not read."""
-        if domain in (None, False):
+        if domain is None or domain is False:  # not `in (None, False)`: 0 == False
             return []
         if not isinstance(domain, list):
             raise UserError(self.env._("domain: a domain is a list of terms, not %s.", type(domain).__name__))
@@ -175,7 +175,7 @@ class WorkflowWorkflow(models.Model):
 
     @api.model
     def _check_enroll_ids(self, res_ids):
-        if res_ids in (None, False):
+        if res_ids is None or res_ids is False:
             return None
         if not isinstance(res_ids, list):
             raise UserError(self.env._("res_ids: a list of record ids, not %s.", type(res_ids).__name__))

@@ -95,6 +95,8 @@ class TestWorkflowEnroll(QueueCase):
         workflow = self.workflow.with_user(self.manager)
         for kwargs, message in [
             ({"domain": "nope"}, "domain: a domain is a list"),
+            ({"domain": 0}, "domain: a domain is a list"),
+            ({"res_ids": 0}, "res_ids: a list"),
             ({"domain": [["foo", "=", 1]]}, r"domain\[0\]: unknown field 'foo' on crm.lead"),
             ({"domain": [["user_id.foo", "=", 1]]}, r"domain\[0\]: unknown field 'foo' on res.users"),
             ({"domain": ["|", ["name", "=", "x"]]}, r"domain\[0\]: '\|' needs 2 terms"),
