@@ -80,6 +80,9 @@ bootstrap_venv() {
         echo "!!! $source is not an Odoo 18.0 source tree (no odoo/release.py of 18.0): set ODOO_SOURCE to one."
         return 1
     fi
+    # Odoo's setup.py packages odoo/ only: as Odoo's own packages do, the addons of addons/ move
+    # into the odoo.addons package, so that the installed Odoo has them all.
+    mv "$src"/addons/* "$src/odoo/addons/" || { echo "!!! Could not move $src/addons into $src/odoo/addons."; return 1; }
     say "Odoo's Python requirements ($src/requirements.txt, the pins for $("$PYTHON" -V 2>&1))"
     PIP_ROOT_USER_ACTION=ignore "$PYTHON" "$ADDON_DIR/scripts/odoo_requirements.py" "$src/requirements.txt" || return 1
     say "Installing Odoo itself into $VENV_DIR (not editable; a few minutes)"

@@ -77,6 +77,7 @@ def main(path):
     pins_by_version = [pins_for(requirements, version) for version in later]
     chosen = dict(pins_by_version[0])
     options = {name: candidates(name, pins_by_version) for name in chosen}
+    tried = {name: list(pins) for name, pins in options.items()}
     skipped = []
     print(f"... {len(chosen)} pinned packages for Python {running}")
     while True:
@@ -92,12 +93,13 @@ def main(path):
                 chosen[name] = options[name][0]
                 continue
             if name in OPTIONAL:
-                skipped.append(chosen.pop(name))
+                skipped.append(name)
+                del chosen[name]
                 continue
         print("\n".join(result.stdout.strip().splitlines()[-25:]))
         sys.exit(f"!!! Odoo's requirements could not be installed ({name or 'see pip'}); see pip's output above.")
-    for pin in skipped:
-        print(f"!!! skipped the optional {pin}: {OPTIONAL[canonicalize_name(Requirement(pin).name)]}")
+    for name in skipped:
+        print(f"!!! skipped the optional {name} (none of {', '.join(tried[name])} installed): {OPTIONAL[name]}")
     print(f"... installed {len(chosen)} packages")
 
 
