@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite of workflow_engine:
-#   lint (ruff, pylint-odoo), the pure-Python engine suite, the Odoo suite on fresh databases (installed without and with demo data), and
+#   lint (ruff, pylint-odoo), the pure-Python engine suite, the Odoo suite on fresh databases
+#   (installed without and with demo data), and
 #   the upgrade check (scripts/upgrade_check.sh: a database of the previous release upgrades in
 #   place with -u workflow_engine, every row kept and its queued runs still executing).
 # On a machine without Odoo it first makes .venv/ with Odoo 18.0 from ODOO_SOURCE, and without a
@@ -160,8 +161,8 @@ if [ "$WITH_ODOO_SUITES" = 1 ]; then
 fi
 
 echo
+[ -z "$BOOTSTRAP_SKIPPED" ] || echo "!!! SKIPPED: the bootstrap check (no local Odoo source tree; see its message above)"
 echo "Pure-Python suite: $PURE_PASSED passed; Odoo suite: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
 echo "total: $((PURE_PASSED + TOTAL_PASSED)) passed, $TOTAL_FAILED failed"
-[ -z "$BOOTSTRAP_SKIPPED" ] || echo "!!! SKIPPED: the bootstrap check (no local Odoo source tree; see its message above)"
 [ "${#FLAKY_TESTS[@]}" -eq 0 ] || echo "!!! flaky (failed once, passed when run again): ${FLAKY_TESTS[*]}"
 [ "$TOTAL_FAILED" -eq 0 ]
