@@ -177,7 +177,8 @@ ensure_postgres() {
     fi
     if ! pg_ready; then
         say "Starting the private PostgreSQL cluster (socket in $DB_HOST, port $DB_PORT, log $PG_DATA/server.log)"
-        "${PG_AS[@]}" "$bindir/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w \
+        # In a session of its own: Ctrl-C on serve.sh stops Odoo first, then stop_postgres the cluster.
+        setsid "${PG_AS[@]}" "$bindir/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w \
             -o "-k $DB_HOST -p $DB_PORT -c listen_addresses=''" start >/dev/null \
             || { echo "!!! The private cluster did not start; see $PG_DATA/server.log."; return 1; }
     fi
