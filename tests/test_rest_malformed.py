@@ -46,12 +46,13 @@ class TestRestMalformedRequests(RestApiCase):
         workflow = self.create_workflow()
         execute = {"res_model": "crm.lead", "res_id": self.lead.id, "payload": STAGE_CHANGE}
         bodies = {"put": example_2(), "post": execute}
+        enroll = {"dry_run": True}
         routes = [
-            (method.upper(), template, bodies.get(method))
+            (method.upper(), template, enroll if template.endswith("/enroll/") else bodies.get(method))
             for template, item in OPENAPI["paths"].items() if "{id}" in template
             for method in item if method in bodies or method in ("get", "delete")
         ]
-        self.assertEqual(len(routes), 8)
+        self.assertEqual(len(routes), 9)
         for method, template, body in routes:
             for record_id in (PAST_INTEGER, PAST_BIGINT, 10**30):
                 with self.subTest(route=f"{method} {template}", id=record_id):
