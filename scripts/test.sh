@@ -28,6 +28,9 @@ install_python_requirements test-requirements.txt || exit 1
 say "Lint: pre-commit (.pre-commit-config.yaml)"
 "$PYTHON" -m pre_commit run --all-files --show-diff-on-failure || exit 1
 
+say "README.rst built from readme/ (scripts/build_readme.py --check)"
+"$PYTHON" scripts/build_readme.py --check || exit 1
+
 say "Pure-Python suite (engine/, no Odoo)"
 PURE_LOG=$(mktemp)
 "$PYTHON" -m pytest -p no:odoo -p no:cacheprovider tests/engine -q | tee "$PURE_LOG"
