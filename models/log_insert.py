@@ -8,10 +8,6 @@ constrained in Python).
 """
 
 from collections import defaultdict
-from datetime import date, datetime
-
-IMMUTABLE_TYPES = (str, int, float, date, datetime, type(None))
-"""Values whose conversion to the cache may be shared between rows (bool is an int)."""
 
 
 def log_rows(model, vals_list):
@@ -49,7 +45,7 @@ def cache_inserted(records, rows):
     cache = records.env.cache
     stored = [field for name, field in records._fields.items() if field.store and name != "id"]
     for field in stored:
-        values = _cache_values(field, records, rows)
+        values = [field.convert_to_cache(row.get(field.name), records) for row in rows]
         cache.update(records, field, values)
         inverses = records.pool.field_inverses[field]
         if field.type == "many2one" and inverses:
@@ -63,20 +59,3 @@ def cache_inserted(records, rows):
                 if value and any(cache.contains(comodel.browse(value), inverse) for inverse in inverses):
                     field._update_inverses(records.browse(record_ids), value)
     records.modified([field.name for field in stored], create=True)
-
-
-def _cache_values(field, records, rows):
-    """The cache values of ``field`` for ``rows``: a value that many rows share (the fields of
-    their workflow, their state) converted once, as the conversion of an immutable value is."""
-    converted = {}
-    values = []
-    for row in rows:
-        value = row.get(field.name)
-        if isinstance(value, IMMUTABLE_TYPES):
-            key = (type(value), value)
-            if key not in converted:
-                converted[key] = field.convert_to_cache(value, records)
-            values.append(converted[key])
-        else:
-            values.append(field.convert_to_cache(value, records))
-    return values
