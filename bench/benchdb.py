@@ -1,5 +1,6 @@
 """The database a benchmark runs on: Odoo's addons path with this addon, created or updated."""
 
+import os
 import subprocess
 import sys
 import time
@@ -29,6 +30,16 @@ def ensure_database(db, path, modules):
         sys.executable, "-m", "odoo", "-d", db, "--db_host=127.0.0.1", "--db_user=odoo", f"--addons-path={path}",
         "-u" if exists else "-i", modules, "--without-demo=all", "--stop-after-init", "--log-level=warn",
     ], check=True)
+
+
+def cpu_seconds(cr):
+    """The CPU seconds this process and the PostgreSQL backend of ``cr`` have used so far: a
+    cost that other jobs on the machine inflate far less than the wall-clock time."""
+    cr.execute("SELECT pg_backend_pid()")
+    with open(f"/proc/{cr.fetchone()[0]}/stat", encoding="ascii") as stat:
+        # utime and stime, after the process name (which may hold spaces) and its closing parenthesis.
+        utime, stime = stat.read().rsplit(")", 1)[1].split()[11:13]
+    return time.process_time() + (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
 
 
 def best_of(rounds, measure):

@@ -8,6 +8,10 @@ constrained in Python).
 """
 
 from collections import defaultdict
+from datetime import date, datetime
+
+IMMUTABLE_TYPES = (str, int, float, date, datetime, type(None))
+"""Values whose conversion to the cache may be shared between rows (bool is an int)."""
 
 
 def log_rows(model, vals_list):
@@ -42,15 +46,37 @@ def cache_inserted(records, rows):
     """What the ORM's create caches, for the inserted ``records`` of ``rows`` (in order): they
     are read without a query, and the records they point to that hold their one2many in cache
     (a workflow's run_ids, a run's action_run_ids) hold the new ones too."""
+    cache = records.env.cache
     stored = [field for name, field in records._fields.items() if field.store and name != "id"]
     for field in stored:
-        values = [field.convert_to_cache(row.get(field.name), records) for row in rows]
-        records.env.cache.update(records, field, values)
-        if field.type == "many2one" and records.pool.field_inverses[field]:
+        values = _cache_values(field, records, rows)
+        cache.update(records, field, values)
+        inverses = records.pool.field_inverses[field]
+        if field.type == "many2one" and inverses:
             # The records that point to one record join its cached one2many together.
             pointing = defaultdict(list)
             for record_id, value in zip(records._ids, values, strict=True):
                 pointing[value].append(record_id)
+            comodel = records.env[field.comodel_name]
             for value, record_ids in pointing.items():
-                field._update_inverses(records.browse(record_ids), value)
+                # As create: a one2many joins the new records only where it is in cache.
+                if value and any(cache.contains(comodel.browse(value), inverse) for inverse in inverses):
+                    field._update_inverses(records.browse(record_ids), value)
     records.modified([field.name for field in stored], create=True)
+
+
+def _cache_values(field, records, rows):
+    """The cache values of ``field`` for ``rows``: a value that many rows share (the fields of
+    their workflow, their state) converted once, as the conversion of an immutable value is."""
+    converted = {}
+    values = []
+    for row in rows:
+        value = row.get(field.name)
+        if isinstance(value, IMMUTABLE_TYPES):
+            key = (type(value), value)
+            if key not in converted:
+                converted[key] = field.convert_to_cache(value, records)
+            values.append(converted[key])
+        else:
+            values.append(field.convert_to_cache(value, records))
+    return values

@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 import json
 import uuid
 from collections import defaultdict
@@ -23,6 +25,8 @@ MANUAL_KEY_PREDICATE = "event_type = 'manual' AND idempotency_key IS NOT NULL"
 """The runs whose idempotency key is unique within their workflow: those started by hand with
 a client's key (execute); events repeat their keys (see _event_key)."""
 
+EVENT_KEY_SCOPE = "workflow_engine.event_key"
+"""The scope of the database secret's signature in an event's idempotency key (see _event_key)."""
 DEFAULT_MAX_CHAIN_DEPTH = 5
 """Runs a chain of runs may hold (system parameter workflow_engine.max_chain_depth): a run
 started by the actions of another run is one level deeper; past the limit it fails, which stops loops."""
@@ -45,14 +49,14 @@ class WorkflowRun(models.Model):
         "started by hand on a workflow without triggers.",
     )
     event_type = fields.Char(
-        index=True, readonly=True,
+        readonly=True,
         help="The event that started the run (lead.created, deal.won, ..., manual, enrollment).",
     )
     payload = fields.Json(
         readonly=True, help="The event's context keys, as the conditions and actions saw them."
     )
     res_model = fields.Char(
-        string="Record Model", index=True, readonly=True, help="The model of the record the run concerns."
+        string="Record Model", readonly=True, help="The model of the record the run concerns."
     )
     res_id = fields.Many2oneReference(
         string="Record ID", model_field="res_model", index=True, readonly=True,
@@ -88,7 +92,7 @@ class WorkflowRun(models.Model):
         "depth n-1 caused the event that started it.",
     )
     parent_run_id = fields.Many2one(
-        "workflow.run", index=True, ondelete="set null", readonly=True,
+        "workflow.run", index="btree_not_null", ondelete="set null", readonly=True,
         help="The run whose run_workflow action started this run (a sub-workflow); empty otherwise.",
     )
     child_run_ids = fields.One2many(
@@ -328,6 +332,7 @@ class WorkflowRun(models.Model):
         if not manual:
             launches = self._without_active_runs(launches)
         vals_list, sinces, launched = [], [], []
+        secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
         # An event's payload, as each run-as user may see it in each company (masked fields).
         payloads = {}
         for workflow, trigger, matches in launches:
@@ -335,7 +340,9 @@ class WorkflowRun(models.Model):
             if manual:
                 keys = [manual_key] * len(matches)
             else:
-                keys = [self._event_key(workflow, event_type, record, event_keys) for record, event_keys in matches]
+                keys = [
+                    self._event_key(workflow, event_type, record, event_keys, secret) for record, event_keys in matches
+                ]
                 # The key names the record: the creation of a record is an event no other repeats.
                 if workflow.duplicate_window_minutes and not (event and event.once_per_record):
                     since = now - timedelta(minutes=workflow.duplicate_window_minutes)
@@ -472,15 +479,16 @@ class WorkflowRun(models.Model):
         return kept_launches
 
     @api.model
-    def _event_key(self, workflow, event_type, record, event_keys):
+    def _event_key(self, workflow, event_type, record, event_keys, secret):
         """The default idempotency key of an event: its workflow, type, record and keys (the
-        written values, the message id, the custom payload). Keyed with the database secret:
-        the key is shown with the run, and a plain hash of values that the run shows masked
-        would give them away to anybody trying the few numbers that end in what the mask shows."""
+        written values, the message id, the custom payload). Keyed with the database secret
+        (``secret``, read once for all the runs of an event): the key is shown with the run,
+        and a plain hash of values that the run shows masked would give them away to anybody
+        trying the few numbers that end in what the mask shows."""
         identity = [workflow.id, event_type, record._name if record else None, record.id, event_keys]
-        digest = tools.hmac(self.env(su=True), "workflow_engine.event_key",
-                            json.dumps(identity, sort_keys=True, default=str))
-        return f"event:{digest[:40]}"
+        # As tools.hmac signs a message in a scope, with the secret at hand.
+        message = repr((EVENT_KEY_SCOPE, json.dumps(identity, sort_keys=True, default=str)))
+        return f"event:{hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()[:40]}"
 
     @api.model
     def _run_statistics(self, workflows, days):

@@ -24,6 +24,32 @@ from .workflow_run import RUN_LOGGER
 
 _logger = logging.getLogger(RUN_LOGGER)
 
+TRANSACTIONAL_TYPES = frozenset({"update_field", "add_note", "send_email", "create_task", "send_notification"})
+"""Action types whose every effect stays in the transaction (rows written, mails and notifications
+queued in it): immediate runs made of them alone run in one pass first (see _execute_immediate)."""
+ONE_PASS_CONTEXT = "workflow_one_pass"
+"""Context key of the records acted on in a one-pass run loop (see _execute_immediate)."""
+
+
+class OnePassAborted(BaseException):
+    """Raised, in a one-pass run loop, before an action whose effect would leave the transaction
+    (a webhook called by a run that one of the pass's actions started): the pass is rolled back
+    before anything left it. A BaseException, so that no handler of failures logs it as one."""
+
+
+class OnePass:
+    """The actions of a one-pass run loop: no savepoint of their own, and a failure is not
+    logged but ends the pass (see _execute_immediate)."""
+
+    isolates_failures = False
+
+    @contextlib.contextmanager
+    def action(self):
+        yield
+
+    def close(self):
+        pass
+
 
 class ActionSavepoints:
     """The savepoints of the actions of one immediate run loop: each action runs in a savepoint
@@ -32,6 +58,8 @@ class ActionSavepoints:
     the statement that opens the next one, and the last at ``close``: one statement per
     action instead of two. Nor is the next one's entry flushed again: the run loop writes
     nothing between two actions, and the exit of the one before has just flushed."""
+
+    isolates_failures = True
 
     def __init__(self, cr):
         self.cr = cr
@@ -119,14 +147,38 @@ class WorkflowRun(models.Model):
         """Run these running runs of one event now, one after the other in their order, each on
         its record of ``records`` with its context of ``contexts`` (see _execute): one run loop
         for all of them, whose action runs are written together and whose ends are written with
-        one UPDATE."""
+        one UPDATE.
+
+        Runs whose actions are all transactional (TRANSACTIONAL_TYPES) first run in one pass: in
+        one savepoint for all their actions instead of one savepoint and one flush per action.
+        Should any action fail, or a run they start be about to call out (OnePassAborted), the
+        pass is rolled back and the runs run again, each action in its savepoint, which logs
+        each failure on its own action and keeps what the others did."""
         refused = self.browse(run.id for run in self if run._refuse_lost_capabilities())
         runs = self - refused
-        if runs:
-            runs._run_actions(
-                {run: records[run].with_context(workflow_depth=run.depth + 1) for run in runs}, contexts, queued=False
-            )
+        if not runs:
+            return self
+        records = {run: records[run].with_context(workflow_depth=run.depth + 1) for run in runs}
+        in_a_pass = any(record.env.context.get(ONE_PASS_CONTEXT) for record in records.values())
+        if not in_a_pass and runs._transactional():
+            try:
+                with self.env.cr.savepoint():
+                    runs._run_actions(
+                        {run: record.with_context(**{ONE_PASS_CONTEXT: True}) for run, record in records.items()},
+                        dict(contexts), queued=False, savepoints=OnePass(),
+                    )
+                return self
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
+            except (Exception, OnePassAborted) as exc:  # noqa: BLE001 - run again, action by action
+                _logger.debug("workflow runs %s: run again action by action: %r", runs.ids, exc)
+        runs._run_actions(records, contexts, queued=False)
         return self
+
+    def _transactional(self):
+        return all(
+            action.action_type in TRANSACTIONAL_TYPES for action in self.workflow_id.action_ids
+        )
 
     def _execute_action(self, action, record, context, run_values=None, own_transaction=False, savepoints=None):
         """Run one action and return its action run's values (``run_values``: this run's part
@@ -137,6 +189,8 @@ class WorkflowRun(models.Model):
         ``own_transaction`` (a queued run's action, alone in a transaction that holds nothing
         else to keep), a failure rolls the transaction back instead.
         """
+        if action.action_type not in TRANSACTIONAL_TYPES and record.env.context.get(ONE_PASS_CONTEXT):
+            raise OnePassAborted(f"action {action.id} ({action.action_type}) of run {self.uuid}")
         vals = self._action_run_vals(action, run_values)
         start = time.perf_counter()
         rendered, secrets = None, []
@@ -159,6 +213,8 @@ class WorkflowRun(models.Model):
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is logged on the run
+            if not (own_transaction or savepoints is None or savepoints.isolates_failures):
+                raise  # a one-pass run loop ends (see _execute_immediate)
             if record.env.cr.closed:
                 raise  # the database connection is lost: no action failed, the worker did
             if own_transaction:
@@ -226,7 +282,7 @@ class WorkflowRun(models.Model):
             records[run] = record.with_context(workflow_depth=run.depth + 1)
         runs._run_actions(records, contexts, queued=True)
 
-    def _run_actions(self, records, contexts, queued):
+    def _run_actions(self, records, contexts, queued, savepoints=None):
         """The run loop of both modes: run the actions of these running runs that have not
         settled yet, in ordering, each run on its record of ``records`` with its context of
         ``contexts``; log each action's outcome and end each run in the state the outcomes
@@ -253,8 +309,10 @@ class WorkflowRun(models.Model):
         else:
             steps = [(action, run) for run in self for action in actions_of[run]]
         starts, ends = {}, {}
-        # Immediate mode: the actions' savepoints (a queued step commits, which ends them).
-        savepoints = None if queued else ActionSavepoints(self.env.cr)
+        # Immediate mode: the actions' savepoints (a queued step commits, which ends them), or
+        # the one pass of _execute_immediate.
+        if not queued and savepoints is None:
+            savepoints = ActionSavepoints(self.env.cr)
         # Immediate mode: the action runs, and the runs' ends, written after the last action.
         kept = []
         ended = {}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite of workflow_engine:
-#   lint (ruff, pylint-odoo), the pure-Python engine suite, the Odoo suite on fresh databases
-#   (installed without and with demo data, and with OCA queue_job), both suites run by pytest, and
+#   lint (pre-commit: ruff, pylint-odoo, OCA's manifest, XML and PO checks), the pure-Python
+#   engine suite, the Odoo suite on fresh databases (installed without and with demo data, and
+#   with OCA queue_job), both suites run by pytest, and
 #   the upgrade check (scripts/upgrade_check.sh: a database of the previous release upgrades in
 #   place with -u workflow_engine, every row kept and its queued runs still executing).
 # On a machine without Odoo it first makes .venv/ with Odoo 18.0 from ODOO_SOURCE, and without a
@@ -25,8 +26,11 @@ done
 ensure_odoo || exit 1
 install_python_requirements test-requirements.txt || exit 1
 
-say "Lint: ruff"
-ruff check . || exit 1
+say "Lint: pre-commit (.pre-commit-config.yaml)"
+"$PYTHON" -m pre_commit run --all-files --show-diff-on-failure || exit 1
+
+say "README.rst built from readme/ (scripts/build_readme.py --check)"
+"$PYTHON" scripts/build_readme.py --check || exit 1
 
 # pytest_counts LOG: the passed, failed (errors too) and skipped tests of pytest's closing line.
 pytest_counts() {
@@ -49,9 +53,6 @@ PURE_LOG=$(mktemp)
 [ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
 read -r PURE_PASSED PURE_FAILED PURE_SKIPPED < <(pytest_counts "$PURE_LOG") || exit 1
 rm -f "$PURE_LOG"
-
-say "Lint: pylint-odoo"
-"$PYTHON" -m pylint --rcfile=.pylintrc --load-plugins=pylint_odoo "$ADDON_DIR" || exit 1
 
 ensure_postgres throwaway || exit 1
 WITH_QUEUE_JOB=1

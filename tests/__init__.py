@@ -22,3 +22,4 @@ from . import test_workflow_sub
 from . import test_workflow_enroll
 from . import test_workflow_enroll_wizard
 from . import test_rest_enroll
+from . import test_workflow_one_pass

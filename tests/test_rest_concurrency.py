@@ -80,4 +80,3 @@ class TestConcurrentExecute(CommittingCase):
             else:
                 self.assertEqual(response.status_code, 409, response.text)
                 self.assertEqual(response.json()["error"]["code"], "idempotency_conflict")
-

@@ -1,8 +1,9 @@
 import ast
+import json
 from contextlib import contextmanager
 from datetime import timedelta
 
-from odoo import Command, fields
+from odoo import Command, fields, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
@@ -279,6 +280,16 @@ class TestWorkflowQueue(QueueCase):
             done.with_user(self.manager).action_retry()
 
     # --- duplicates ------------------------------------------------------------------------------
+
+    def test_an_event_key_is_the_database_secret_s_signature_as_tools_hmac_makes_it(self):
+        # Keys stored before 18.0.1.7.0 were made by tools.hmac: a duplicate window that spans an
+        # upgrade still knows its events.
+        workflow = self._queued()
+        keys = {"n": 1, "on": fields.Date.today()}
+        identity = json.dumps([workflow.id, "queue.test", "crm.lead", self.lead.id, keys], sort_keys=True, default=str)
+        signed = tools.hmac(self.env(su=True), "workflow_engine.event_key", identity)
+        secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        self.assertEqual(self.Run._event_key(workflow, "queue.test", self.lead, keys, secret), f"event:{signed[:40]}")
 
     def test_a_repeated_event_within_the_window_starts_no_second_run(self):
         workflow = self._queued(duplicate_window_minutes=10)

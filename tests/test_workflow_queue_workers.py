@@ -301,4 +301,3 @@ class TestQueueWorkers(CommittingCase):
                     return rows[0][0]
                 time.sleep(0.05)
         self.fail("the worker never waited for the locked lead")
-
