@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite of workflow_engine:
 #   lint (pre-commit: ruff, pylint-odoo, OCA's manifest, XML and PO checks), the pure-Python
-#   engine suite, the Odoo suite on fresh databases (installed without and with demo data), and
+#   engine suite, the Odoo suite on fresh databases (installed without and with demo data, and
+#   with OCA queue_job), both suites run by pytest, and
 #   the upgrade check (scripts/upgrade_check.sh: a database of the previous release upgrades in
 #   place with -u workflow_engine, every row kept and its queued runs still executing).
 # On a machine without Odoo it first makes .venv/ with Odoo 18.0 from ODOO_SOURCE, and without a
@@ -31,11 +32,26 @@ say "Lint: pre-commit (.pre-commit-config.yaml)"
 say "README.rst built from readme/ (scripts/build_readme.py --check)"
 "$PYTHON" scripts/build_readme.py --check || exit 1
 
+# pytest_counts LOG: the passed, failed (errors too) and skipped tests of pytest's closing line.
+pytest_counts() {
+    local summary count word passed=0 failed=0 skipped=0
+    summary=$(grep -E "^=* ?[0-9]+ [a-z]+.* in [0-9.]+s" "$1" | tail -n 1)
+    [ -n "$summary" ] || return 1
+    while read -r count word; do
+        case "$word" in
+            passed) passed=$count ;;
+            failed | error | errors) failed=$((failed + count)) ;;
+            skipped) skipped=$count ;;
+        esac
+    done < <(echo "$summary" | grep -oE "[0-9]+ [a-z]+")
+    echo "$passed $failed $skipped"
+}
+
 say "Pure-Python suite (engine/, no Odoo)"
 PURE_LOG=$(mktemp)
 "$PYTHON" -m pytest -p no:odoo -p no:cacheprovider tests/engine -q | tee "$PURE_LOG"
 [ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
-PURE_PASSED=$(grep -oE "[0-9]+ passed" "$PURE_LOG" | tail -n 1 | cut -d' ' -f1)
+read -r PURE_PASSED PURE_FAILED PURE_SKIPPED < <(pytest_counts "$PURE_LOG") || exit 1
 rm -f "$PURE_LOG"
 
 ensure_postgres throwaway || exit 1
@@ -53,6 +69,7 @@ trap 'drop_databases; stop_postgres' EXIT
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
+TOTAL_SKIPPED=0
 
 # The failed tests of a log, as --test-tags: /module:Class.method,...
 failed_test_tags() {
@@ -97,8 +114,12 @@ run_odoo_tests() {
         return 1
     fi
     read -r failed errors total < <(echo "$result" | sed -E 's/([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests/\1 \2 \3/')
-    local bad=$((failed + errors))
-    echo "$label: $result"
+    local bad=$((failed + errors)) skipped_tests skipped
+    # Odoo logs a skipped test as "odoo.addons.<its module>: skipped ..." and counts it in the
+    # tests run; a class skipped in its setUpClass as "odoo.tests.suite: skipped ...", not run.
+    skipped_tests=$(grep -cE " odoo\.addons\.[a-z0-9_.]+: skipped " "$log")
+    skipped=$((skipped_tests + $(grep -cE " odoo\.tests\.suite: skipped " "$log")))
+    echo "$label: $result, $skipped skipped"
     if [ "$total" -eq 0 ]; then
         echo "!!! $label: Odoo ran no test"
         bad=$((bad + 1))
@@ -114,18 +135,68 @@ run_odoo_tests() {
         FLAKY_TESTS+=("$(failed_test_tags "$log")")
         failed=0 errors=0 bad=0
     fi
-    TOTAL_PASSED=$((TOTAL_PASSED + total - failed - errors))
+    TOTAL_PASSED=$((TOTAL_PASSED + total - failed - errors - skipped_tests))
     TOTAL_FAILED=$((TOTAL_FAILED + bad))
+    TOTAL_SKIPPED=$((TOTAL_SKIPPED + skipped))
 }
 FLAKY_TESTS=()
 
-run_odoo_tests "wf_test_nodemo_$$" "addon without demo data" \
-    -i workflow_engine --without-demo=all --test-enable --test-tags=/workflow_engine
-run_odoo_tests "wf_test_demo_$$" "addon with demo data" \
-    -i workflow_engine --test-enable --test-tags=/workflow_engine:TestWorkflowDemo
+# run_addon_tests DB LABEL TAGS ODOO_ARGS...: install the addon into a fresh DB (ODOO_ARGS), then
+# run its Odoo suite (tests/) there with pytest and pytest-odoo, the tests Odoo's --test-tags=TAGS
+# would run (scripts/pytest_odoo_tags.py), and count what pytest reports.
+run_addon_tests() {
+    local db=$1 label=$2 tags=$3 log counts passed failed skipped rc
+    shift 3
+    log=$RUN_DIR/$db.log
+    DATABASES+=("$db")
+    dropdb --if-exists -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" "$db" 2>/dev/null
+    say "Odoo suite: $label (database $db, pytest report $RUN_DIR/$db.xml, Odoo's log $log)"
+    if ! odoo_cmd -d "$db" --stop-after-init --max-cron-threads=0 "$@" >"$log" 2>&1; then
+        grep -E "(ERROR|CRITICAL|Traceback)" "$log" | head -50
+        echo "!!! $label: the addon did not install; see $log"
+        TOTAL_FAILED=$((TOTAL_FAILED + 1))
+        return 1
+    fi
+    # The tests' HTTP server listens on 127.0.0.1 only; crons and queue_job's runner (which
+    # starts with a server unless queue_job's channels are 'root:0') stay off, as under Odoo's
+    # runner, so that nothing runs beside the tests.
+    ODOO_QUEUE_JOB_CHANNELS=root:0 PYTHONPATH="$ADDON_DIR/scripts${PYTHONPATH:+:$PYTHONPATH}" \
+        "$PYTHON" -m pytest -p pytest_odoo_tags -p no:cacheprovider -q -rfEs \
+        --odoo-database="$db" --odoo-addons-path="$ADDONS_PATH" --odoo-log-level=info \
+        --odoo-extra="db_host=$DB_HOST" --odoo-extra="db_port=$DB_PORT" --odoo-extra="db_user=$DB_USER" \
+        --odoo-extra="logfile=$log" --odoo-extra=max-cron-threads=0 --odoo-http \
+        --odoo-extra=http-interface=127.0.0.1 --odoo-extra="http-port=${WORKFLOW_TEST_HTTP_PORT:-8169}" \
+        --odoo-test-tags="$tags" --junitxml="$RUN_DIR/$db.xml" \
+        "$RUN_DIR/addons/workflow_engine/tests" --ignore="$RUN_DIR/addons/workflow_engine/tests/engine" \
+        | tee "$RUN_DIR/$db.pytest.log"
+    rc=${PIPESTATUS[0]}
+    if ! counts=$(pytest_counts "$RUN_DIR/$db.pytest.log"); then
+        echo "!!! $label: pytest reported no test result (exit code $rc); see $RUN_DIR/$db.pytest.log and $log"
+        TOTAL_FAILED=$((TOTAL_FAILED + 1))
+        return 1
+    fi
+    read -r passed failed skipped <<<"$counts"
+    echo "$label: $passed passed, $failed failed, $skipped skipped"
+    if [ $((passed + failed)) -eq 0 ]; then
+        echo "!!! $label: no test ran"
+        failed=$((failed + 1))
+    elif [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+        echo "!!! $label: pytest exited with $rc; see $RUN_DIR/$db.pytest.log"
+        failed=1
+    fi
+    TOTAL_PASSED=$((TOTAL_PASSED + passed))
+    TOTAL_FAILED=$((TOTAL_FAILED + failed))
+    TOTAL_SKIPPED=$((TOTAL_SKIPPED + skipped))
+}
+
+# Without demo data, TestWorkflowDemo's tests are skipped: the database with demo data runs them.
+run_addon_tests "wf_test_nodemo_$$" "addon without demo data" /workflow_engine \
+    -i workflow_engine --without-demo=all
+run_addon_tests "wf_test_demo_$$" "addon with demo data" /workflow_engine:TestWorkflowDemo \
+    -i workflow_engine
 if [ "$WITH_QUEUE_JOB" = 1 ]; then
-    run_odoo_tests "wf_test_queue_job_$$" "queued runs on OCA queue_job" \
-        -i workflow_engine,queue_job --without-demo=all --test-enable --test-tags=workflow_queue_job/workflow_engine
+    run_addon_tests "wf_test_queue_job_$$" "queued runs on OCA queue_job" workflow_queue_job/workflow_engine \
+        -i workflow_engine,queue_job --without-demo=all
 else
     echo "!!! SKIPPED: the queue_job backend's tests: OCA queue_job could not be downloaded from PyPI."
     TOTAL_FAILED=$((TOTAL_FAILED + 1))
@@ -164,7 +235,9 @@ fi
 
 echo
 [ -z "$BOOTSTRAP_SKIPPED" ] || echo "!!! SKIPPED: the bootstrap check (no local Odoo source tree; see its message above)"
-echo "Pure-Python suite: $PURE_PASSED passed; Odoo suite: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
-echo "total: $((PURE_PASSED + TOTAL_PASSED)) passed, $TOTAL_FAILED failed"
+echo "Pure-Python suite: $PURE_PASSED passed, $PURE_FAILED failed, $PURE_SKIPPED skipped;" \
+    "Odoo suites: $TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED skipped"
+echo "total: $((PURE_PASSED + TOTAL_PASSED)) passed, $((PURE_FAILED + TOTAL_FAILED)) failed," \
+    "$((PURE_SKIPPED + TOTAL_SKIPPED)) skipped"
 [ "${#FLAKY_TESTS[@]}" -eq 0 ] || echo "!!! flaky (failed once, passed when run again): ${FLAKY_TESTS[*]}"
 [ "$TOTAL_FAILED" -eq 0 ]
