@@ -120,7 +120,8 @@ class PinnedAddressAdapter(HTTPAdapter):
         super().__init__(**kwargs)
 
     def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
-        # urllib3 drops server_hostname from plain-http pools itself.
+        # Mounted for https:// only: urllib3 1.26 (Odoo's pin for Python 3.10 and 3.11) hands
+        # server_hostname to plain-http connections too, which refuse it.
         return super().init_poolmanager(
             connections, maxsize, block, server_hostname=self.server_name, **pool_kwargs
         )
@@ -137,9 +138,8 @@ def pinned_session(target):
     session = requests.Session()
     session.trust_env = False
     session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-    adapter = PinnedAddressAdapter(target.host)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
+    session.mount("http://", HTTPAdapter())
+    session.mount("https://", PinnedAddressAdapter(target.host))
     return session
 
 
