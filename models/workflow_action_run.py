@@ -5,7 +5,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..engine import jsondoc
-from .log_insert import cache_inserted, insert_columns, log_rows
+from .log_insert import cache_inserted, insert_select, log_rows
 from .workflow_action import ACTION_TYPE_SELECTION
 
 
@@ -99,12 +99,7 @@ class WorkflowActionRun(models.Model):
         if not vals_list:
             return self.browse()
         rows = log_rows(self, self._complete_vals(vals_list))
-        columns, names, params = insert_columns(self, rows)
-        row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        self.env.cr.execute(SQL(
-            f"INSERT INTO workflow_action_run ({names}) VALUES {', '.join([row_sql] * len(rows))} RETURNING id",  # noqa: S608
-            *params,
-        ))
+        self.env.cr.execute(SQL("%s RETURNING id", insert_select(self, rows)))
         action_runs = self.browse(row[0] for row in self.env.cr.fetchall())
         cache_inserted(action_runs, rows)
         return action_runs

@@ -13,7 +13,7 @@ from ..engine.abbreviation import abbreviate
 from ..engine.events import EVENT_TYPES
 from ..engine.runstate import ACTIVE_STATES, RUN_STATES
 from ..groups import MANAGER_GROUP
-from .log_insert import cache_inserted, insert_columns, log_rows
+from .log_insert import cache_inserted, insert_columns, insert_select, log_rows
 from .record_context import build_context, masked_event_keys
 from .workflow_workflow import QUEUE_BACKENDS
 
@@ -202,32 +202,31 @@ class WorkflowRun(models.Model):
                 rows, sinces = self._unseen_rows(rows, sinces)
                 if not rows:
                     return self.browse()
-        columns, names, params = insert_columns(self, rows)
+        insert = insert_select(self, rows)
         # A client's key starts one manual run of its workflow (see init). A request that repeats
         # the key while the first one's run is not committed waits for it here, then conflicts:
         # in Odoo's repeatable-read transactions DO NOTHING on a row the transaction cannot see
         # is a serialization failure, which Odoo retries; the retry sees the first run and
         # answers it (workflow.execute). A plain INSERT would fail with a unique violation instead.
-        on_manual_key = f"ON CONFLICT (workflow_id, idempotency_key) WHERE {MANUAL_KEY_PREDICATE} DO NOTHING"
+        # Runs of events never conflict (MANUAL_KEY_PREDICATE), and an INSERT ON CONFLICT inserts
+        # every row speculatively, which costs: the clause is there for manual keys only.
+        manual_key = any(row.get("event_type") == "manual" and row.get("idempotency_key") for row in rows)
+        on_manual_key = SQL(
+            f"ON CONFLICT (workflow_id, idempotency_key) WHERE {MANUAL_KEY_PREDICATE} DO NOTHING RETURNING uuid, id"
+            if manual_key else "RETURNING uuid, id"
+        )
         if len(rows) == 1 and sinces[0]:
             # One event, the usual case: the lookup rides in the INSERT, its values given as constants
             # so that the planner takes the index on key and workflow, not the workflow's history.
-            # Typed values: a SELECT list would type them as text.
-            typed = ", ".join(f"%s::{field.column_type[1]}" for field in columns)
-            query = (
-                f"INSERT INTO workflow_run ({names}) SELECT {typed} "  # noqa: S608
-                "WHERE NOT EXISTS (SELECT FROM workflow_run WHERE idempotency_key = %s AND workflow_id = %s "
-                f"AND create_date >= %s) {on_manual_key} RETURNING uuid, id"
+            query = SQL(
+                "%s WHERE NOT EXISTS (SELECT FROM workflow_run WHERE idempotency_key = %s AND workflow_id = %s "
+                "AND create_date >= %s) %s",
+                insert, rows[0].get("idempotency_key"), rows[0]["workflow_id"], sinces[0], on_manual_key,
             )
-            params += [rows[0].get("idempotency_key"), rows[0]["workflow_id"], sinces[0]]
         else:
-            row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
-            query = (
-                f"INSERT INTO workflow_run ({names}) VALUES {', '.join([row_sql] * len(rows))} "  # noqa: S608
-                f"{on_manual_key} RETURNING uuid, id"
-            )
+            query = SQL("%s %s", insert, on_manual_key)
         # The conflict of a repeated key is retried, not an error worth an ERROR line.
-        self.env.cr.execute(SQL(query, *params), log_exceptions=False)
+        self.env.cr.execute(query, log_exceptions=False)
         ids = dict(self.env.cr.fetchall())
         inserted = [row for row in rows if row["uuid"] in ids]
         runs = self.browse(ids[row["uuid"]] for row in inserted)
@@ -332,17 +331,22 @@ class WorkflowRun(models.Model):
         if not manual:
             launches = self._without_active_runs(launches)
         vals_list, sinces, launched = [], [], []
-        secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        secret = None if manual else self.env["ir.config_parameter"].sudo().get_param("database.secret")
         # An event's payload, as each run-as user may see it in each company (masked fields).
         payloads = {}
+        # What names each event in the keys of its workflows' runs.
+        identities = {}
         for workflow, trigger, matches in launches:
             since = None
             if manual:
                 keys = [manual_key] * len(matches)
             else:
-                keys = [
-                    self._event_key(workflow, event_type, record, event_keys, secret) for record, event_keys in matches
-                ]
+                keys = []
+                for record, event_keys in matches:
+                    named = (record._name, record.id, id(event_keys))
+                    if named not in identities:
+                        identities[named] = self._event_identity(event_type, record, event_keys)
+                    keys.append(self._event_key(workflow, identities[named], secret))
                 # The key names the record: the creation of a record is an event no other repeats.
                 if workflow.duplicate_window_minutes and not (event and event.once_per_record):
                     since = now - timedelta(minutes=workflow.duplicate_window_minutes)
@@ -359,12 +363,12 @@ class WorkflowRun(models.Model):
             for (acting_record, event_keys), key in zip(matches, keys, strict=True):
                 seen_as = (acting_record._name, acting_record.env.uid, acting_record.env.company.id, id(event_keys))
                 if seen_as not in payloads:
-                    payload = masked_event_keys(acting_record, event_keys)
-                    payloads[seen_as] = (event_keys, json.dumps(payload, default=str))
+                    # As jsondoc.plain gives it; the runs of the event share it, as their cache does.
+                    payload = json.loads(json.dumps(masked_event_keys(acting_record, event_keys), default=str))
+                    payloads[seen_as] = (event_keys, payload)
                 vals_list.append({
                     **common,
-                    # As jsondoc.plain gives it, a copy of its own for each run.
-                    "payload": json.loads(payloads[seen_as][1]),
+                    "payload": payloads[seen_as][1],
                     "res_model": acting_record._name if acting_record else False,
                     "res_id": acting_record.id,
                     "user_id": acting_record.env.uid,
@@ -479,15 +483,22 @@ class WorkflowRun(models.Model):
         return kept_launches
 
     @api.model
-    def _event_key(self, workflow, event_type, record, event_keys, secret):
-        """The default idempotency key of an event: its workflow, type, record and keys (the
-        written values, the message id, the custom payload). Keyed with the database secret
-        (``secret``, read once for all the runs of an event): the key is shown with the run,
-        and a plain hash of values that the run shows masked would give them away to anybody
-        trying the few numbers that end in what the mask shows."""
-        identity = [workflow.id, event_type, record._name if record else None, record.id, event_keys]
-        # As tools.hmac signs a message in a scope, with the secret at hand.
-        message = repr((EVENT_KEY_SCOPE, json.dumps(identity, sort_keys=True, default=str)))
+    def _event_identity(self, event_type, record, event_keys):
+        """What names an event in the idempotency keys of its runs (see _event_key): its type,
+        record and keys (the written values, the message id, the custom payload), as JSON, once
+        for all the workflows it starts."""
+        return json.dumps([event_type, record._name if record else None, record.id, event_keys],
+                          sort_keys=True, default=str)
+
+    @api.model
+    def _event_key(self, workflow, event_identity, secret):
+        """The default idempotency key of an event (``event_identity``) in ``workflow``. Keyed
+        with the database secret (``secret``, read once for all the runs of an event): the key
+        is shown with the run, and a plain hash of values that the run shows masked would give
+        them away to anybody trying the few numbers that end in what the mask shows."""
+        # The JSON of [workflow id, type, model, record id, keys]; as tools.hmac signs a message in
+        # a scope, with the secret at hand.
+        message = repr((EVENT_KEY_SCOPE, f"[{workflow.id}, {event_identity[1:]}"))
         return f"event:{hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()[:40]}"
 
     @api.model

@@ -151,12 +151,9 @@ class WorkflowTrigger(models.Model):
         runs = self.env["workflow.run"]
         if not launches:
             return runs
-        # Browsed together: what the launch reads of one workflow it reads of all at once.
-        workflows = self.env["workflow.workflow"].sudo().browse(
-            dict.fromkeys(workflow_id for workflow_id, _trigger_id, _matches in launches)
-        )
+        workflows = self.env["workflow.workflow"].sudo()
         launches = [
-            (workflows.browse(workflow_id).with_prefetch(workflows._prefetch_ids), self.browse(trigger_id), matches)
+            (workflows.browse(workflow_id), self.browse(trigger_id), matches)
             for workflow_id, trigger_id, matches in launches
         ]
         return runs.sudo()._launch_event_runs(event_type, launches).with_env(runs.env)

@@ -289,7 +289,8 @@ class TestWorkflowQueue(QueueCase):
         identity = json.dumps([workflow.id, "queue.test", "crm.lead", self.lead.id, keys], sort_keys=True, default=str)
         signed = tools.hmac(self.env(su=True), "workflow_engine.event_key", identity)
         secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
-        self.assertEqual(self.Run._event_key(workflow, "queue.test", self.lead, keys, secret), f"event:{signed[:40]}")
+        event_identity = self.Run._event_identity("queue.test", self.lead, keys)
+        self.assertEqual(self.Run._event_key(workflow, event_identity, secret), f"event:{signed[:40]}")
 
     def test_a_repeated_event_within_the_window_starts_no_second_run(self):
         workflow = self._queued(duplicate_window_minutes=10)
