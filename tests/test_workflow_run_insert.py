@@ -41,13 +41,22 @@ class TestRunInsert(WorkflowCase):
         }
 
     def assert_alike(self, values):
+        # One run, whose values the INSERT gives all in its SELECT list, then two, whose shared
+        # values and own values it writes apart (log_insert.insert_select).
+        other = {"payload": {"amount": 4}, "depth": 2, "explanation": None}
+        for count in (1, 2):
+            vals_list = [values, {**values, **other}][:count]
+            self.assert_inserted_alike(
+                [self.run_vals(f"created {count}.{index}", **vals) for index, vals in enumerate(vals_list)],
+                [self.run_vals(f"inserted {count}.{index}", **vals) for index, vals in enumerate(vals_list)],
+            )
+
+    def assert_inserted_alike(self, created_vals, inserted_vals):
         runs = self.env["workflow.run"].sudo()
         self.workflow.run_ids  # noqa: B018 - the workflow's one2many is in cache before the runs exist
-        # Two runs: what they share and what each has of its own are written apart (log_insert.insert_select).
-        other = {"payload": {"amount": 4}, "depth": 2, "explanation": None}
-        created = runs.create([self.run_vals("created", **values), self.run_vals("created 2", **values, **other)])
-        inserted = runs._insert([self.run_vals("inserted", **values), self.run_vals("inserted 2", **values, **other)])
-        self.assertEqual(len(inserted), 2)
+        created = runs.create(created_vals)
+        inserted = runs._insert(inserted_vals)
+        self.assertEqual(len(inserted), len(inserted_vals))
         # From the cache, as the caller reads them right after the insert: every stored field is
         # there, as after create, and holds the same value.
         uncached = {
@@ -68,14 +77,6 @@ class TestRunInsert(WorkflowCase):
             row = dict(zip(columns, self.env.cr.fetchone(), strict=True))
             rows[run] = {name: value for name, value in row.items() if name not in DIFFERENT_BY_NATURE}
         self.assertEqual([rows[run] for run in inserted], [rows[run] for run in created])
-
-    def test_one_run_is_inserted_as_create_would_create_it(self):
-        runs = self.env["workflow.run"].sudo()
-        created = runs.create(self.run_vals("created", state="pending"))
-        inserted = runs._insert([self.run_vals("inserted", state="pending")])
-        self.assertEqual(self.values_of(inserted), self.values_of(created))
-        self.env.invalidate_all()
-        self.assertEqual(self.values_of(inserted), self.values_of(created))
 
     def test_a_pending_run_is_inserted_as_create_would_create_it(self):
         self.assert_alike({"state": "pending"})
