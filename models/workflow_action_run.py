@@ -5,7 +5,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..engine import jsondoc
-from .log_insert import cache_inserted, insert_select, log_rows
+from .log_insert import cache_inserted, insert_select, log_rows, split_columns
 from .workflow_action import ACTION_TYPE_SELECTION
 
 
@@ -99,9 +99,10 @@ class WorkflowActionRun(models.Model):
         if not vals_list:
             return self.browse()
         rows = log_rows(self, self._complete_vals(vals_list))
-        self.env.cr.execute(SQL("%s RETURNING id", insert_select(self, rows)))
+        columns = split_columns(self, rows)
+        self.env.cr.execute(SQL("%s RETURNING id", insert_select(self, rows, columns)))
         action_runs = self.browse(row[0] for row in self.env.cr.fetchall())
-        cache_inserted(action_runs, rows)
+        cache_inserted(action_runs, rows, columns)
         return action_runs
 
     @api.model

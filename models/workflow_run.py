@@ -13,7 +13,7 @@ from ..engine.abbreviation import abbreviate
 from ..engine.events import EVENT_TYPES
 from ..engine.runstate import ACTIVE_STATES, RUN_STATES
 from ..groups import MANAGER_GROUP
-from .log_insert import cache_inserted, insert_columns, insert_select, log_rows
+from .log_insert import cache_inserted, insert_columns, insert_select, log_rows, split_columns
 from .record_context import build_context, masked_event_keys
 from .workflow_workflow import QUEUE_BACKENDS
 
@@ -202,7 +202,8 @@ class WorkflowRun(models.Model):
                 rows, sinces = self._unseen_rows(rows, sinces)
                 if not rows:
                     return self.browse()
-        insert = insert_select(self, rows)
+        columns = split_columns(self, rows)
+        insert = insert_select(self, rows, columns)
         # A client's key starts one manual run of its workflow (see init). A request that repeats
         # the key while the first one's run is not committed waits for it here, then conflicts:
         # in Odoo's repeatable-read transactions DO NOTHING on a row the transaction cannot see
@@ -230,7 +231,7 @@ class WorkflowRun(models.Model):
         ids = dict(self.env.cr.fetchall())
         inserted = [row for row in rows if row["uuid"] in ids]
         runs = self.browse(ids[row["uuid"]] for row in inserted)
-        cache_inserted(runs, inserted)
+        cache_inserted(runs, inserted, columns)
         return runs
 
     @api.model
