@@ -93,7 +93,11 @@ class WorkflowTrigger(models.Model):
         triggers = self._active_for(event_type, custom_event) if events else ()
         if not triggers:
             return runs
-        workflows = self.env["workflow.workflow"].sudo()
+        # Read together: in a new transaction's cache (a request's) none of them is there yet.
+        workflows = {
+            workflow.id: workflow
+            for workflow in self.env["workflow.workflow"].sudo().browse(dict.fromkeys(row[1] for row in triggers))
+        }
         record_companies = [self._company_of(record) for record, _event_keys in events]
         contexts = {}
         # What the conditions read of the records, noted as it is read (see RecordContext).
@@ -103,7 +107,7 @@ class WorkflowTrigger(models.Model):
         for trigger_id, workflow_id, company_id, run_as_id, holds in triggers:
             mark = len(journal)
             matches = self._matches(
-                events, record_companies, contexts, journal, workflows.browse(workflow_id), company_id, run_as_id, holds
+                events, record_companies, contexts, journal, workflows[workflow_id], company_id, run_as_id, holds
             )
             if executes and len(journal) > mark:
                 # This trigger's conditions read values that the immediate runs found so far may
@@ -115,26 +119,30 @@ class WorkflowTrigger(models.Model):
                 runs |= self._launch(event_type, launches)
                 launches, executes = [], False
                 matches = self._matches(
-                    events, record_companies, contexts, journal, workflows.browse(workflow_id), company_id, run_as_id,
-                    holds,
+                    events, record_companies, contexts, journal, workflows[workflow_id], company_id, run_as_id, holds
                 )
             if matches:
                 launches.append((workflow_id, trigger_id, matches))
-                executes = executes or workflows.browse(workflow_id).execution_mode != "queued"
+                executes = executes or workflows[workflow_id].execution_mode != "queued"
         return runs | self._launch(event_type, launches)
 
     @api.model
     def _matches(self, events, record_companies, contexts, journal, workflow, company_id, run_as_id, holds):
         """The ``(acting record, event keys)`` of ``events`` whose conditions ``holds`` for a
         trigger of ``workflow`` (its company ``company_id``, its run-as user ``run_as_id``), each
-        event's context built once per run-as user and company in ``contexts``."""
+        event's context built once per run-as user and company in ``contexts``. The workflow is
+        not read: the trigger's cached values say as whom and in which company it acts."""
         matches = []
         for index, (record, event_keys) in enumerate(events):
             if company_id and company_id != record_companies[index]:
                 continue
             key = (run_as_id, company_id, index)
             if key not in contexts:
-                acting_record = workflow._acting_records(record)
+                # The record's company is the workflow's, when the workflow has one.
+                acting_record = workflow._acting_records(
+                    record, user=self.env["res.users"].browse(run_as_id),
+                    company=self.env["res.company"].browse(record_companies[index]),
+                )
                 contexts[key] = (
                     acting_record,
                     build_context(acting_record, event_keys, acting_record.env.company, memoize=True, journal=journal),
