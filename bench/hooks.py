@@ -152,7 +152,7 @@ def main():
             # (wall-clock, CPU) of this round.
             rounds[label].append(cost)
     # Wall-clock and CPU time, each the best of the rounds.
-    best = {label: tuple(map(min, *costs)) for label, costs in rounds.items()}
+    best = {label: tuple(map(min, zip(*costs, strict=True))) for label, costs in rounds.items()}
 
     def round_median(label, baseline, measure):
         """The median over the rounds of ``measure`` (wall-clock) of ``label`` against ``baseline``."""

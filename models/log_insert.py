@@ -56,16 +56,16 @@ def log_rows(model, vals_list):
     ]
 
 
-def insert_columns(model, rows):
-    """The fields that ``rows`` give a value, their quoted names for the INSERT, and the
-    parameters of one VALUES row per row, in order."""
-    columns = [model._fields[name] for name in dict.fromkeys(name for row in rows for name in row)]
-    params = [
-        field.convert_to_column_insert(row[field.name], model, row) if field.name in row else None
-        for row in rows for field in columns
-    ]
-    # The names are the model's fields.
-    return columns, ", ".join(f'"{field.name}"' for field in columns), params
+def select_list(model, row):
+    """The fields that ``row`` gives a value, for an ``INSERT INTO <table> (<names>) SELECT
+    <typed>``: their quoted names, their typed placeholders and the parameters of these."""
+    fields = [model._fields[name] for name in row]
+    casts = _log_table(model).casts
+    return (
+        ", ".join(f'"{field.name}"' for field in fields),
+        ", ".join(casts[field] for field in fields),
+        [field.convert_to_column_insert(row[field.name], model, row) for field in fields],
+    )
 
 
 def split_columns(model, rows):

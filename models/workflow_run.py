@@ -13,7 +13,7 @@ from ..engine.abbreviation import abbreviate
 from ..engine.events import EVENT_TYPES
 from ..engine.runstate import ACTIVE_STATES, RUN_STATES
 from ..groups import MANAGER_GROUP
-from .log_insert import cache_inserted, insert_columns, insert_select, log_rows, split_columns
+from .log_insert import cache_inserted, insert_select, log_rows, select_list, split_columns
 from .record_context import build_context, masked_event_keys
 from .workflow_workflow import QUEUE_BACKENDS
 
@@ -242,9 +242,8 @@ class WorkflowRun(models.Model):
         own. Many runs of one workflow (an enrollment) cost one statement, their rows never
         reaching Python. Nothing is cached: the caller invalidates what it read of runs."""
         row = {name: value for name, value in log_rows(self, [vals])[0].items() if name not in source_fields}
-        columns, names, params = insert_columns(self, [row])
         # Typed values: a SELECT list would type them as text.
-        typed = ", ".join(f"%s::{field.column_type[1]}" for field in columns)
+        names, typed, params = select_list(self, row)
         targets = ", ".join(f'"{name}"' for name in source_fields)
         self.env.cr.execute(SQL(
             f"INSERT INTO workflow_run ({names}, {targets}, uuid) "  # noqa: S608 - the names are the model's fields
