@@ -171,6 +171,35 @@ def masked_event_keys(record, event_keys):
     }
 
 
+class _Today(Mapping):
+    """``today`` in the context of an event on ``record``: the date in its user's time zone,
+    looked up when a condition or template reads it (most read the record only, and the
+    user's time zone costs their row and their partner's in a request's new cache)."""
+
+    __slots__ = ("_record", "_today")
+
+    def __init__(self, record):
+        self._record = record
+        self._today = None
+
+    def __getitem__(self, key):
+        if key != "today":
+            raise KeyError(key)
+        if self._today is None:
+            record = self._record
+            self._today = fields.Date.context_today(record.with_context(tz=record.env.user.tz))
+        return self._today
+
+    def __contains__(self, key):
+        return key == "today"
+
+    def __iter__(self):
+        yield "today"
+
+    def __len__(self):
+        return 1
+
+
 def build_context(record, event_keys, company=None, memoize=False, journal=None):
     """The condition and template context of an event on ``record`` (possibly empty).
 
@@ -186,15 +215,15 @@ def build_context(record, event_keys, company=None, memoize=False, journal=None)
     names = {key: value for key, value in masked_event_keys(record, event_keys).items() if key not in CONTEXT_NAMES}
     names["user"] = RecordContext(env.user, journal=journal)
     names["company"] = RecordContext(company or env.company, journal=journal)
-    names["today"] = fields.Date.context_today(record.with_context(tz=env.user.tz))
+    today = _Today(record)
     if not record:
-        return ChainMap(names)
+        return ChainMap(names, today)
     view = RecordContext(record, {} if memoize else None, journal)
     names["record"] = view
     for entity_type, model in ENTITY_MODELS.items():
         if model == record._name:
             names[entity_type] = view
-    return ChainMap(names, view)
+    return ChainMap(names, today, view)
 
 
 def fields_metadata(env, model_name):

@@ -19,6 +19,14 @@ class TestWorkflowEvents(WorkflowCase):
             **values,
         })
 
+    def _queries_to_create_in_a_new_cache(self):
+        # A request's cache holds none of the workflows.
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        self.env["crm.lead"].create({"name": "Lead", "type": "lead"})
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
     def _runs(self, workflow):
         return workflow.run_ids.sorted("id")
 
@@ -217,23 +225,25 @@ class TestWorkflowEvents(WorkflowCase):
         self.assertLessEqual(extra[40], 10, f"10 workflows cost more than a few queries per batch: {extra}")
         self.assertFalse(self.env["workflow.run"].search([("event_type", "=", "lead.created")]))
 
-    def test_a_new_transaction_reads_the_workflows_of_an_event_together(self):
-        def queries_to_create_in_a_new_cache():
-            # A request's cache holds none of the workflows.
-            self.env.invalidate_all()
-            before = self.env.cr.sql_log_count
-            self.env["crm.lead"].create({"name": "Lead", "type": "lead"})
-            self.env.flush_all()
-            return self.env.cr.sql_log_count - before
+    def test_a_new_transaction_reads_only_the_workflows_of_an_event(self):
+        self._queries_to_create_in_a_new_cache()
+        vanilla = self._queries_to_create_in_a_new_cache()
+        self._workflow("lead.created", execution_mode="queued", queue_backend="cron")
+        self._queries_to_create_in_a_new_cache()
+        # The workflows' row and the runs' INSERT: conditions that read no date cost no look-up
+        # of the run-as user's time zone (their row and their partner's).
+        self.assertLessEqual(self._queries_to_create_in_a_new_cache() - vanilla, 2)
+        self.assertEqual(len(self.env["workflow.run"].search([("event_type", "=", "lead.created")])), 2)
 
+    def test_a_new_transaction_reads_the_workflows_of_an_event_together(self):
         queued = {"execution_mode": "queued", "queue_backend": "cron"}
         self._workflow("lead.created", **queued)
-        queries_to_create_in_a_new_cache()
-        one_workflow = queries_to_create_in_a_new_cache()
+        self._queries_to_create_in_a_new_cache()
+        one_workflow = self._queries_to_create_in_a_new_cache()
         for _index in range(9):
             self._workflow("lead.created", **queued)
-        queries_to_create_in_a_new_cache()
-        ten_workflows = queries_to_create_in_a_new_cache()
+        self._queries_to_create_in_a_new_cache()
+        ten_workflows = self._queries_to_create_in_a_new_cache()
         self.assertEqual(ten_workflows, one_workflow, "the hook read the workflows of the event one by one")
         runs = self.env["workflow.run"].search([("event_type", "=", "lead.created")])
         self.assertEqual(len(runs), 2 + 2 * 10)
