@@ -171,6 +171,11 @@ def masked_event_keys(record, event_keys):
     }
 
 
+def user_today(records):
+    """Today's date in the time zone of the user of ``records``' environment."""
+    return fields.Date.context_today(records.with_context(tz=records.env.user.tz))
+
+
 class _Today(Mapping):
     """``today`` in the context of an event on ``record``: the date in its user's time zone,
     looked up when a condition or template reads it (most read the record only, and the
@@ -186,8 +191,7 @@ class _Today(Mapping):
         if key != "today":
             raise KeyError(key)
         if self._today is None:
-            record = self._record
-            self._today = fields.Date.context_today(record.with_context(tz=record.env.user.tz))
+            self._today = user_today(self._record)
         return self._today
 
     def __contains__(self, key):
@@ -264,7 +268,7 @@ def condition_domain(model, dsl, company=None, event_keys=()):
     constants = {
         "user": RecordContext(env.user),
         "company": RecordContext(company or env.company),
-        "today": fields.Date.context_today(model.with_context(tz=env.user.tz)),
+        "today": user_today(model),
     }
     roots = ["record", *(entity for entity, name in ENTITY_MODELS.items() if name == model._name)]
     return domains.to_domain(
