@@ -20,7 +20,8 @@ def addons_path():
 
 
 def ensure_database(db, path, modules):
-    """Create ``db`` with ``modules`` (comma-separated) and no demo data, or update them in it."""
+    """Create ``db`` with ``modules`` (comma-separated) and no demo data, or update them in it
+    (those it lacks, as when another bench created it with fewer modules, are installed)."""
     listed = subprocess.run(
         ["psql", "-h", "127.0.0.1", "-U", "odoo", "-lqt"], capture_output=True, text=True, check=True
     ).stdout
@@ -28,7 +29,8 @@ def ensure_database(db, path, modules):
     print(f"{'updating' if exists else 'creating'} the database {db}...", flush=True)
     subprocess.run([
         sys.executable, "-m", "odoo", "-d", db, "--db_host=127.0.0.1", "--db_user=odoo", f"--addons-path={path}",
-        "-u" if exists else "-i", modules, "--without-demo=all", "--stop-after-init", "--log-level=warn",
+        "-i", modules, *(["-u", modules] if exists else []), "--without-demo=all", "--stop-after-init",
+        "--log-level=warn",
     ], check=True)
 
 
