@@ -2,7 +2,7 @@
     "name": "Workflow Engine",
     "summary": "Automate CRM leads, deals and contacts with auditable "
     "trigger / condition / action workflows",
-    "version": "18.0.1.7.3",
+    "version": "18.0.1.7.4",
     "category": "Sales/CRM",
     "website": "https://github.com/workflow-engine/workflow_engine",
     "author": "Workflow Engine developers",

@@ -204,6 +204,26 @@ class _Today(Mapping):
         return 1
 
 
+class EventContext(ChainMap):
+    """The maps of an event's context (see build_context), looked up in order without a
+    KeyError raised and caught in each map before the record's view, where conditions find
+    most of what they read: a ChainMap tries every map for the item, and its ``get`` looks
+    the item up twice. The last map, the view, is asked directly."""
+
+    def __getitem__(self, key):
+        *firsts, last = self.maps
+        for mapping in firsts:
+            if key in mapping:
+                return mapping[key]
+        return last[key]
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
 def build_context(record, event_keys, company=None, memoize=False, journal=None):
     """The condition and template context of an event on ``record`` (possibly empty).
 
@@ -221,13 +241,13 @@ def build_context(record, event_keys, company=None, memoize=False, journal=None)
     names["company"] = RecordContext(company or env.company, journal=journal)
     today = _Today(record)
     if not record:
-        return ChainMap(names, today)
+        return EventContext(names, today)
     view = RecordContext(record, {} if memoize else None, journal)
     names["record"] = view
     for entity_type, model in ENTITY_MODELS.items():
         if model == record._name:
             names[entity_type] = view
-    return ChainMap(names, today, view)
+    return EventContext(names, today, view)
 
 
 def fields_metadata(env, model_name):

@@ -93,22 +93,19 @@ class WorkflowTrigger(models.Model):
         triggers = self._active_for(event_type, custom_event) if events else ()
         if not triggers:
             return runs
-        # Read together: in a new transaction's cache (a request's) none of them is there yet.
-        workflows = {
-            workflow.id: workflow
-            for workflow in self.env["workflow.workflow"].sudo().browse(dict.fromkeys(row[1] for row in triggers))
-        }
+        # Read together, when a match reads one: in a new transaction's cache (a request's) none
+        # of them is there yet.
+        workflows = self.env["workflow.workflow"].sudo().browse(dict.fromkeys(row[1] for row in triggers))
         record_companies = [self._company_of(record) for record, _event_keys in events]
         contexts = {}
         # What the conditions read of the records, noted as it is read (see RecordContext).
         journal = []
         launches = []
         executes = False
-        for trigger_id, workflow_id, company_id, run_as_id, holds in triggers:
+        for trigger in triggers:
+            trigger_id, workflow_id = trigger[:2]
             mark = len(journal)
-            matches = self._matches(
-                events, record_companies, contexts, journal, workflows[workflow_id], company_id, run_as_id, holds
-            )
+            matches = self._matches(events, record_companies, contexts, journal, trigger, workflows)
             if executes and len(journal) > mark:
                 # This trigger's conditions read values that the immediate runs found so far may
                 # change: as in a dispatch that runs each workflow before trying the next, those
@@ -118,20 +115,21 @@ class WorkflowTrigger(models.Model):
                         memo.pop(key, None)
                 runs |= self._launch(event_type, launches)
                 launches, executes = [], False
-                matches = self._matches(
-                    events, record_companies, contexts, journal, workflows[workflow_id], company_id, run_as_id, holds
-                )
+                matches = self._matches(events, record_companies, contexts, journal, trigger, workflows)
             if matches:
                 launches.append((workflow_id, trigger_id, matches))
-                executes = executes or workflows[workflow_id].execution_mode != "queued"
+                workflow = workflows.browse(workflow_id).with_prefetch(workflows._prefetch_ids)
+                executes = executes or workflow.execution_mode != "queued"
         return runs | self._launch(event_type, launches)
 
     @api.model
-    def _matches(self, events, record_companies, contexts, journal, workflow, company_id, run_as_id, holds):
-        """The ``(acting record, event keys)`` of ``events`` whose conditions ``holds`` for a
-        trigger of ``workflow`` (its company ``company_id``, its run-as user ``run_as_id``), each
-        event's context built once per run-as user and company in ``contexts``. The workflow is
-        not read: the trigger's cached values say as whom and in which company it acts."""
+    def _matches(self, events, record_companies, contexts, journal, trigger, workflows):
+        """The ``(acting record, event keys)`` of ``events`` whose conditions hold for
+        ``trigger`` (as _active_for caches it: its workflow among ``workflows``, its company, its
+        run-as user, its compiled conditions), each event's context built once per run-as user
+        and company in ``contexts``. The workflow is not read: the trigger's cached values say as
+        whom and in which company it acts."""
+        _trigger_id, workflow_id, company_id, run_as_id, holds = trigger
         matches = []
         for index, (record, event_keys) in enumerate(events):
             if company_id and company_id != record_companies[index]:
@@ -139,7 +137,7 @@ class WorkflowTrigger(models.Model):
             key = (run_as_id, company_id, index)
             if key not in contexts:
                 # The record's company is the workflow's, when the workflow has one.
-                acting_record = workflow._acting_records(
+                acting_record = workflows.browse(workflow_id)._acting_records(
                     record, user=self.env["res.users"].browse(run_as_id),
                     company=self.env["res.company"].browse(record_companies[index]),
                 )

@@ -1,6 +1,7 @@
 from odoo import Command
 from odoo.tests import Form, new_test_user, tagged
 
+from ..models.record_context import build_context, user_today
 from .common import WorkflowCase
 
 
@@ -234,6 +235,25 @@ class TestWorkflowEvents(WorkflowCase):
         # of the run-as user's time zone (their row and their partner's).
         self.assertLessEqual(self._queries_to_create_in_a_new_cache() - vanilla, 2)
         self.assertEqual(len(self.env["workflow.run"].search([("event_type", "=", "lead.created")])), 2)
+
+    def test_a_context_reads_a_record_value_once_per_lookup(self):
+        # Conditions look fields up with get(), which a ChainMap answers by reading the item
+        # twice; a context that reads as its actions do (not memoized) reads it once.
+        journal = []
+        context = build_context(self.lead, {"new_stage": "Won"}, journal=journal)
+        self.assertEqual(context.get("name"), self.lead.name)
+        self.assertEqual(journal, [(None, "name")])
+        self.assertIsNone(context.get("no_such_field"))
+        with self.assertRaises(KeyError):
+            context["no_such_field"]  # noqa: B018 - the lookup is what is tested
+        self.assertEqual(len(journal), 3)
+        # The names of the context come before the record's fields, a child's before them all;
+        # none of them is read from the record.
+        self.assertEqual(context.get("new_stage"), "Won")
+        self.assertEqual(context.get("today"), user_today(self.lead))
+        self.assertEqual(context.new_child({"name": "Child"}).get("name"), "Child")
+        self.assertEqual(len(journal), 3)
+        self.assertEqual(context["record"]["id"], self.lead.id)
 
     def test_a_new_transaction_reads_the_workflows_of_an_event_together(self):
         queued = {"execution_mode": "queued", "queue_backend": "cron"}
