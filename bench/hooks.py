@@ -95,16 +95,26 @@ def hand_written_job(lead):
         lead._message_log_batch({lead.id: f"Bench {lead.name}"}, message_type="comment")
 
 
-def time_lead_creation(env, count, after_create=None, new_cache=False):
+def warmed_up_leads(env):
+    """The lead model as the administrator, after a few creations that fill the caches."""
     leads = env["crm.lead"].with_user(env.ref("base.user_admin"))
     for index in range(5):
         leads.create({"name": f"Warm-up {index}", "type": "lead"})
     env.flush_all()
+    return leads
+
+
+def lead_values(index):
+    return {"name": f"Lead {index}", "type": "lead", "expected_revenue": 1000}
+
+
+def time_lead_creation(env, count, after_create=None, new_cache=False):
+    leads = warmed_up_leads(env)
     start, start_cpu = time.perf_counter(), cpu_seconds(env.cr)
     for index in range(count):
         if new_cache:
             env.invalidate_all()
-        lead = leads.create({"name": f"Lead {index}", "type": "lead", "expected_revenue": 1000})
+        lead = leads.create(lead_values(index))
         if after_create:
             after_create(lead)
         env.flush_all()
@@ -118,10 +128,7 @@ def time_interleaved(env, count, runs_per_lead, new_cache=False):
     moments of the machine. For the latter, in this process only, the cached trigger lookup
     is asked for an event nobody listens to: it costs what it costs without workflows."""
     triggers = type(env["workflow.trigger"])
-    leads = env["crm.lead"].with_user(env.ref("base.user_admin"))
-    for index in range(5):
-        leads.create({"name": f"Warm-up {index}", "type": "lead"})
-    env.flush_all()
+    leads = warmed_up_leads(env)
     active_for = triggers._active_for
 
     def none_active(self, event_type, custom_event):
@@ -136,7 +143,7 @@ def time_interleaved(env, count, runs_per_lead, new_cache=False):
             if new_cache:
                 env.invalidate_all()
             start = time.perf_counter()
-            leads.create({"name": f"Lead {index}", "type": "lead", "expected_revenue": 1000})
+            leads.create(lead_values(index))
             env.flush_all()
             costs[hooked].append((time.perf_counter() - start) * 1000)
     finally:
